@@ -1,0 +1,399 @@
+"""Rule-based quote annotation for Persian news: the baseline the model must beat, and the silver-data maker.
+
+The problem.  Persian news reports speech in a handful of fixed shapes (data/quotes/GUIDELINES.md):
+``X گفت: ...`` (a colon quote to the end of the paragraph), ``X گفت که ...`` and ``X اعلام کرد ...``
+(the reported clause to the sentence end), ``X با بیان اینکه A، اظهار داشت: B`` (two quotes),
+``به گفته X، A``, ``«A»، وی گفت``, headlines ``X: A``, and first-person paragraphs continuing a colon quote.
+The cue lexicon is small but its spellings are not: ي/ك, ``اظهار داشت``/``اظهارداشت``, ``می‌گوید``/
+``میگوید``/``می گوید``, ``تأکید``/``تاکید``.  The rules run on *length-preserving* folded copies of the text
+(ي->ی, ك->ک, أ->ا; ZWNJ->space for cues), so every match offset is an offset into the original text.
+
+``rule_role_spans(text)`` gives the flat role layer a tagger would; ``annotate_quotes(text)`` links it with
+``quotes.link_quotes``; ``silver_records(articles)`` writes gold-format records (training data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from .quotes import ORG_HEADS, PERSON_HEADS, Quote, link_quotes, paragraph_bounds, quotes_to_record, trim_span
+from .quotes import PRONOUNS as PRONOUN_WORDS
+
+# One character for one, so that offsets in the folded text are offsets in the original.
+_FOLD1 = str.maketrans(dict(zip("يىكةۀأإٱ\u200c\u00a0\u200f\u200eـ", "ییکههااا     ")))
+_ZW = "\u200c"  # ZWNJ: a space to the cue patterns (f), part of the word to the noun phrases (g)
+_FOLD1_G = {**_FOLD1, ord(_ZW): _ZW}
+_MI = r"(?:ن?می\s*)"  # present prefix, ZWNJ/space/nothing
+
+
+def _forms(past: str, present: str | None = None) -> str:
+    """Third-person finite forms: past, perfect, present, negated ("گفته‌ام" in an interview is no cue)."""
+    alts = [rf"{past}(?:ه\s*(?:است|اند|بود(?:ند)?))?(?:ند)?", rf"{past}ه(?!\s*(?:ام|ای|ایم|اید|شود|شد|شده|می)(?!\w))"]
+    if present:
+        alts.append(rf"{_MI}{present}(?:د|ند)")
+    return r"(?:ن?(?:" + "|".join(alts) + "))"
+
+
+_KARD, _DASHT, _SHOD = _forms("کرد", "کن"), _forms("داشت", "دار"), _forms("شد", "شو")
+_DAD, _SAKHT = _forms("داد", "ده"), _forms("ساخت", "ساز")
+_LIGHT = {  # light-verb cues by their verb; "\s*" because ZWNJ/space/nothing all occur (اظهارداشت)
+    _KARD: r"تصریح اعلام تاکید خاطر\s*نشان عنوان بیان اظهار اضافه اذعان ابراز تشریح مطرح ادعا اعتراف یادآوری تکرار "
+           r"تایید رد اعلان گلایه انتقاد توصیه پیش\s*بینی استدلال (?:ابراز|اظهار)\s*(?:امیدواری|تاسف) اظهار\s*نظر",
+    _DASHT: "اظهار بیان ابراز اذعان عنوان اعلام", _SHOD: r"یاد\s*آور متذکر خاطر\s*نشان مدعی",
+    _DAD: "ادامه هشدار توضیح پاسخ گزارش شرح خبر", _SAKHT: r"خاطر\s*نشان"}
+_SIMPLE = [_forms("گفت", "گوی"), _forms("افزود", "افزای"), _forms("نوشت", "نویس"), "خواست(?:ند)?",
+           r"(?:معتقد|مدعی)\s*(?:است|بود|هستند|بودند)", r"بر\s*این\s*باور\s*(?:است|بود|هستند)"]
+_VERB = "|".join([rf"(?:{n.replace(' ', '|')})\s*{v}" for v, n in _LIGHT.items()] + _SIMPLE)
+# Adverbial cues: the whole phrase with its complementiser (guidelines 4).
+_ADVERBIAL = (r"(?:(?:با|ضمن)\s*|(?<=و\s))(?:بیان|تاکید|اشاره|تصریح|اعلام|یادآوری|اظهار|ابراز|عنوان|ذکر|اذعان"
+              r"|یادآور\s*شدن)(?:\s+(?:بر|به))?(?:\s+این\s+(?:مطلب|نکته|موضوع))?\s+(?:این\s*که|که)")
+_PREP = r"به\s+(?:گفته|نوشته|عقیده|اعتقاد|باور|ادعای)"
+# "گفت‌وگو" (conversation) is not "گفت".
+CUE_RE = re.compile(rf"(?<!\w)(?:(?P<adv>{_ADVERBIAL})|(?P<prep>{_PREP})|(?P<verb>{_VERB}))(?!\w)(?!\s?و\s?گو)")
+# A byline or source credit at the start of a paragraph: not a quote (guidelines 2.1).
+BYLINE_RE = re.compile(r"\s*(?:(?:به|بنا\s*بر|بنابر|طبق)\s+(?:این\s+)?گزارش|به\s+نقل\s+از)[^،:\n]{0,120}[،:]|"
+                       r"\s*(?:خبرگزاری\s+)?فارس\s*[:-]")  # used with .match(f, paragraph_start)
+# Words (or ZWNJ heads: "سه‌شنبه") that end a subject NP: prepositions, adverbs, particles, time words.
+STOP = frozenset("""با در به از برای طی ضمن درباره پیرامون هنگام روز امروز دیروز صبح عصر شب ظهر بامداد نیز همچنین هم که
+را پس پیش بعد حین بار بارها اخیرا اخیراً قبلا قبلاً سپس اما ولی البته همزمان تا بر روی درخصوص درمورد شنبه یکشنبه دوشنبه
+سه چهارشنبه پنجشنبه پنج جمعه امشب دیشب هفته ماه سال ساعت ابتدا پایان ادامه خطاب جمع نشست گفتگو مصاحبه همچنان""".split())
+BAD_STOP = frozenset("را می نمی است بود شد کرد شده کرده داشت نداشت دارد ندارد دارند هست نیست باید اند شود کند "
+                     "بودم بودیم هستم هستیم هستند نیستند بودند شدند کردند".split())  # object or clause, not subject
+# Leading words of a clause that are not its subject (connectives, subordinators).
+LEAD = frozenset("و اما ولی البته همچنین سپس آنکه اینکه وقتی هنگامی چنانکه چون زیرا همچنان اگرچه هرچند "
+                 "حالا اکنون اینک امروز دیروز نیز".split())
+_FIRST_PERSON = re.compile(r"(?<!\w)(?:ما|من|مان|مرا|ام|ایم|هستیم|هستم|داریم|دارم|نداریم|خواهیم|خواهم|بودیم|بودم|"
+                           r"کردیم|کردم|شدیم|شدم|کنیم|کنم|باشیم|باشم)(?!\w)|(?<!\w)ن?می\s*\w+(?:یم|م)(?!\w)")
+# A finite verb ends a clause: the comma after it closes an adverbial cue's clause; "و" after it starts one.
+_FINITE, _COORD = re.compile(r"(?:است|نیست|هست|د|ند|شد|بود)$"), re.compile(r"(?:است|نیست|بود|شد|ند|اند)\s+و(?=\s)")
+_LEAD_PP = re.compile(r"\s*(?:(?:پیش|پس|بعد)\s+از\s+(?:این|آن)(?:که|\s*که)?|در\s+(?:این|همین|آن)\s+\S+"
+                      r"|در\s+(?:ادامه|پایان|ابتدا)|از\s+سوی\s+دیگر|در\s+عین\s+حال)(?=\s)")  # fronted, no comma
+_NOT_CLAUSE = frozenset("و را تا به در از با برای".split())  # after a cue: not the start of its clause
+# "?" does not end the clause of a cue: "در پاسخ به این سؤال که آیا ...؟ گفت: ..." (the answer's cue).
+_SENT_END = re.compile(r"[.!]+(?=\s|$|[^\W\d])")  # "بزند.وی": a missing space still ends it
+_NOT_SPEAKER_HEAD = frozenset("یادداشت منبع عکس گزارش ترجمه تهیه خبرنگار کد توضیح نکته پی‌نوشت".split())  # "X:"
+
+
+def _mark_regions(text: str) -> list[tuple[int, int]]:
+    """Content ranges inside quotation marks: «» nested, "" and “” paired; a mark opened after a colon and
+    not closed in its paragraph may close in a later one (interview quotes, guidelines 3.3)."""
+    out, stack = [], []
+    for i, ch in enumerate(text):
+        if ch == "«":
+            stack.append(i)
+        elif ch == "»" and stack:
+            s = stack.pop()
+            if not stack:
+                out.append((s + 1, i))
+    for op, cl in (('"', '"'), ("“", "”")):
+        i = text.find(op)
+        while i != -1:
+            j = text.find(cl, i + 1)
+            if j == -1:
+                break
+            nl = text.find("\n", i, j)
+            if nl != -1 and not text[max(0, i - 3):i].rstrip().endswith(":"):
+                i = text.find(op, nl)  # unpaired in its paragraph: restart on the next line
+                continue
+            out.append((i + 1, j))
+            i = text.find(op, j + 1)
+    return sorted(out)
+
+
+_WORD = re.compile(r"[^\s،,؛;:]+")
+
+
+def _words(text: str, s: int, e: int) -> list[tuple[int, int, str]]:
+    """``(start, end, word without marks/brackets)`` of the words of text[s:e]; mark-only words dropped."""
+    return [(m.start(), m.end(), w) for m in _WORD.finditer(text, s, e) if (w := _clean(m.group(0)))]
+
+
+def _clean(w: str) -> str:
+    return w.strip("«»\"“”()\u200c")
+
+
+def _head(w: str) -> str:  # the part before a ZWNJ, as in the title lexicon ("رئیس‌جمهور" -> "رئیس")
+    return w.split(_ZW)[0]
+
+
+def _verbal(w: str) -> bool:  # "را", "است", "می‌کند", "شده‌اند": the phrase is an object or a clause
+    return _head(w) in BAD_STOP
+
+
+class _Article:
+    """State of one article while its paragraphs are annotated in order."""
+
+    def __init__(self, text: str, entities: list[dict]):
+        self.text, self.f, self.g = text, text.translate(_FOLD1), text.translate(_FOLD1_G)
+        self.regions = _mark_regions(self.f)
+        self.out: list[dict] = []
+        self.known: set[str] = set()  # names of earlier speakers (folded), to cut "X [object] را ... گفت"
+        self.entities = [e for e in entities if e["type"] in ("PER", "ORG", "LOC")]
+
+    def speaker_np(self, start: int, end: int) -> tuple[int, int] | None:
+        """The subject NP of the clause ``f[start:end]`` that ends at a cue, tried chunk by chunk from the last
+        comma back: it usually opens the chunk before the verb ("...، یک مقام کاخ سفید به سی‌ان‌ان گفت"), but
+        that chunk may be adverbial ("وارسته با اشاره به ...، خاطرنشان کرد").  An apposition before a title
+        chunk is taken with it ("«آنا کلی»، معاون سخنگوی کاخ سفید")."""
+        f = self.f
+        # Clause boundaries: commas, and "و" after a finite verb ("... بسته است و منابع مطلع اعلام کردند").
+        cuts = sorted([start] + [i + 1 for i in range(start, end) if f[i] == "،"] +
+                      [m.end() for m in _COORD.finditer(f, start, end)])
+        bounds = list(zip(cuts, [c - 1 for c in cuts[1:]] + [end]))
+        for k in range(len(bounds) - 1, -1, -1):
+            np_ = self._np_at(*bounds[k])
+            if np_ is None or (k > 0 and re.search(r"(?<!\w)را(?!\w)", f[np_[1]:bounds[k][1]])):
+                continue  # a later chunk followed by "را" is part of an object list, not the subject
+            if k > 0 and (_head(self.g[np_[0]:np_[1]].split()[0]) in PERSON_HEADS or k == 1):
+                prev = self._np_at(*bounds[k - 1])
+                if prev and not f[prev[1]:bounds[k - 1][1]].strip() and len(f[prev[0]:prev[1]].split()) <= 4:
+                    return prev[0], np_[1]
+            return np_
+        return None
+
+    def _np_at(self, start: int, end: int) -> tuple[int, int] | None:
+        """The NP that opens ``f[start:end]`` (after connectives), ended by a preposition/adverb or the end;
+        None if the chunk opens with a preposition or the NP runs into an object or a verb."""
+        words, i = _words(self.g, start, end), 0
+        lead = _LEAD_PP.match(self.g, start, end)  # "پیش از این X گفت", "در این مراسم همچنین X گفت"
+        while i < len(words) and (words[i][2] in LEAD or (lead and words[i][1] <= lead.end())):
+            i += 1
+        if i >= len(words) or _head(words[i][2]) in STOP | _NOT_SPEAKER_HEAD or _verbal(words[i][2]):
+            return None
+        if words[i][2] in PRONOUN_WORDS:
+            return words[i][0], words[i][1]  # a pronoun takes no modifiers: "وی ارائه خدمات ... را"
+        j = i
+        while j < len(words):
+            w = words[j][2]
+            if (w, words[j - 1][2]) == ("از", "یکی") or (w, words[j + 1:j + 2] and words[j + 1][2]) == ("در", "مجلس"):
+                j += 1  # "یکی از منابع", "نماینده مردم بابلسر در مجلس شورای اسلامی"
+                continue
+            if "؟" in w or "?" in w:  # the end of a question put to the speaker
+                return None
+            if _verbal(w):  # an object or a verb: "روستا قانون ... را ... دانست و گفت"
+                return self._known_prefix(words[i:j])
+            if _head(w) in STOP:
+                break
+            j += 1
+        known = self._known_prefix(words[i:j])
+        if j == i or j - i > 16:
+            return known
+        if known and known[1] < words[j - 1][1]:
+            nxt = next(w for s, _, w in words[i:j] if s > known[1])
+            if _head(nxt) not in PERSON_HEADS and _head(nxt) not in ORG_HEADS:
+                return known  # "نجف‌نژاد تمرکز نقدینگی ...": a known name, then its object
+        return words[i][0], words[j - 1][1]
+
+    def _known_prefix(self, words: list[tuple[int, int, str]]) -> tuple[int, int] | None:
+        for n in range(min(4, len(words)), 0, -1):  # the longest earlier speaker's name the words open with
+            if " ".join(w for _, _, w in words[:n]) in self.known:
+                return words[0][0], words[n - 1][1]
+        return None
+
+    def _remember(self, s: int, e: int) -> None:
+        words = []  # the name part of a speaker, and its last word (the surname)
+        for _, _, w in _words(self.g, s, e):
+            if _head(w) in PERSON_HEADS or _head(w) in ORG_HEADS or w in PRONOUN_WORDS or w in STOP:
+                break
+            words.append(w)
+        if 0 < len(words) <= 4:
+            self.known.update({" ".join(words), words[-1]})
+
+    def add(self, label: str, s: int, e: int) -> None:
+        s, e = trim_span(self.text, s, e, label)
+        for ent in self.entities if label == "SPEAKER" else ():  # widen a speaker to the names it cuts
+            s, e = (min(s, ent["start"]), max(e, ent["end"])) if ent["start"] < e and s < ent["end"] else (s, e)
+        if s < e and not any(o["start"] < e and s < o["end"] for o in self.out):
+            self.out.append({"label": label, "start": s, "end": e, "score": 1.0})
+            if label == "SPEAKER":
+                self._remember(s, e)
+
+    def attribution(self, speaker, cue, quote) -> None:
+        for label, span in (("SPEAKER", speaker), ("CUE", cue), ("QUOTE", quote)):
+            if span and span[1] > span[0]:
+                self.add(label, *span)
+
+    def cues(self, start: int, end: int):
+        """Cues in f[start:end]: outside marks (nested attributions, 2.4), whole words ("گفت‌وشنود" is none)."""
+        g = self.g
+        return (m for m in CUE_RE.finditer(self.f, start, end) if not self.inside(m.start())
+                and g[m.start() - 1:m.start()] != _ZW != g[m.end():m.end() + 1])
+
+    def inside(self, i: int) -> tuple[int, int] | None:  # the quotation-mark region holding i
+        return next(((s, e) for s, e in self.regions if s <= i < e), None)
+
+    def sentence_end(self, start: int, limit: int) -> int:
+        """End of the sentence that holds ``start`` (at its terminator), outside quotation marks."""
+        return next((m.start() for m in _SENT_END.finditer(self.f, start, limit) if not self.inside(m.start())), limit)
+
+    def sentence_start(self, pos: int, floor: int) -> int:
+        ends = [m.end() for m in _SENT_END.finditer(self.f, floor, pos) if not self.inside(m.start())]
+        return ends[-1] if ends else floor
+
+    def marked_at(self, qs: int):
+        """The marked region opened at ``qs``, if it holds the whole content: followed by punctuation or the
+        paragraph end, or itself a sentence ("گفت: «مبعلی» یکی از ..." is not a quote of «مبعلی»)."""
+        r = self.inside(qs + 1) if self.f[qs:qs + 1] in "«\"“" else None
+        tail = self.f[r[1] + 1:r[1] + 3].lstrip(" ") if r else ""
+        return r if r and (self.f[r[1] - 1] in ".!؟?" or tail[:1] in ("", "\n", ".", "،", "!", "؟", ":")) else None
+
+    def next_attribution(self, start: int, end: int, after: int = 1) -> int | None:
+        """Start of the first sentence in f[start:end] that holds a new ``cue:`` attribution (3.2 b)."""
+        starts = (self.sentence_start(m.start(), start) for m in self.cues(start, end)
+                  if self.f[m.end():end].lstrip().startswith(":"))
+        return next((s for s in starts if s >= start + after), None)
+
+    def adverbial_end(self, after: int, se: int) -> int:
+        """End of the clause of "با بیان اینکه X، ...": with a main cue after it, the comma that closes the
+        clause right before the main cue, else the main cue; without one, the comma after a finite verb (3.5)."""
+        f = self.f
+        main = next((x for x in self.cues(after, se) if x.lastgroup == "verb"), None)
+        if main:
+            comma = f.rfind("،", after, main.start())
+            if comma != -1:
+                rest = [w for _, _, w in _words(f, comma + 1, main.start())]
+                if len(rest) <= 3 or rest[0] in STOP:
+                    return comma
+            return main.start()
+        for m in re.finditer("،", f[after:se]):
+            word = f[after:after + m.start()].split()[-1:] or [""]
+            if _FINITE.search(_clean(word[0])):
+                return after + m.start()
+        return se
+
+    def paragraph(self, ps: int, pe: int, prev: int) -> int:
+        """Annotate one line.  Returns (and ``prev`` is, for the line before) 2 if it ends inside a colon
+        quote (a first-person continuation may follow, 3.4), 1 if it holds another quote, else 0."""
+        f = self.f
+        byline = BYLINE_RE.match(f, ps, pe)
+        floor = byline.end() if byline else ps
+        pos, state = floor, 0
+        for m in self.cues(floor, pe):
+            cs, ce, kind = m.start(), m.end(), m.lastgroup
+            sent_start = max(self.sentence_start(cs, floor), pos)
+            if cs < pos or f[sent_start:cs].split()[:1] in (["اگر"], ["چنانچه"], ["شاید"]):
+                continue  # a hypothetical ("اگر ... گفت") reports no speech
+            after = ce + len(f[ce:pe]) - len(f[ce:pe].lstrip())
+            se = self.sentence_end(after, pe)
+            speaker, q = None, None
+            if kind == "verb" and not f.startswith(":", after) and self.next_attribution(ce, se + 1, 0) is not None:
+                continue  # "در پاسخ به اینکه X اعلام کرده ...، گفت: A": framing of a question, not a quote
+            if kind == "prep":  # به گفته X، A (the comma within 80 characters, or not this shape)
+                if (comma := f.find("،", after, min(se, after + 80))) != -1:
+                    speaker, q = self.speaker_np(after, comma), (comma + 1, se)
+            elif kind == "adv":  # X با بیان اینکه A، ...
+                speaker, q = self.speaker_np(sent_start, cs), (after, self.adverbial_end(after, se))
+            elif f.startswith(":", after):  # X گفت: A (to the paragraph end or the next attribution)
+                qs = after + 1 + len(f[after + 1:pe]) - len(f[after + 1:pe].lstrip())
+                if (q := self.marked_at(qs)) is None:
+                    nxt = self.next_attribution(qs, pe)
+                    q, state = (qs, nxt or pe), 2 if nxt is None else 1
+            elif ke := re.match(r"(?:که|این\s*که)\s+", f[after:pe]):  # X گفت که A
+                q = self.marked_at(qs := after + ke.end()) or (qs, self.sentence_end(qs, pe))
+            elif re.match(r"[.!]|$", f[after:pe]):  # «A»، وی گفت.
+                regs = [r for r in self.regions if sent_start <= r[0] and r[1] <= cs and r[1] >= ps]
+                if not regs or f[regs[-1][1]:cs].count(" ") > 8:
+                    continue
+                q = regs[-1]
+                speaker = self.speaker_np(q[1] + 1, cs)
+            elif not m.group().startswith("خبر"):  # X اعلام کرد A / X گفت، A: the clause after the verb (3.5)
+                qs = after + 1 if f.startswith("،", after) else after
+                qs += len(f[qs:pe]) - len(f[qs:pe].lstrip())
+                nxt = re.match(r"[^\s،.:؛]+", f[qs:pe])
+                if not nxt or (nxt.group(0) in _NOT_CLAUSE and qs == after) or f[qs:se].count(" ") < 3 or (
+                        qs > after and re.search(r"(?<!\w)که(?!\w)", f[sent_start:cs])):
+                    continue  # "پس از آن که X اعلام کرد، ...": a subordinate cue, its main clause follows
+                q = (qs, se)  # ("از X خبر داد" is nominal: "خبر داد" needs که or a colon)
+            if q is None or q[1] <= q[0]:
+                continue
+            if speaker is None and kind != "prep" and q[0] >= ce:
+                speaker = self.speaker_np(sent_start, cs)
+            self.attribution(speaker, (cs, ce), q)
+            # An adverbial cue's quote ends before the main verb: keep scanning from there.
+            state, pos = max(state, 1), q[1] if kind == "adv" else max(q[1], ce)
+        return state or self.headline_or_continuation(floor, pe, prev)
+
+    def headline_or_continuation(self, ps: int, pe: int, prev: int) -> int:
+        f = self.f
+        # Headline or subheading "X: A" (guidelines 4): a short NP, a colon, a clause.
+        m = re.match(r"\s*([^:\n،.]{2,60}?)\s*:\s*(\S.*)$", f[ps:pe])
+        if m and len(m.group(1).split()) <= 5 and len(m.group(2).split()) >= 2:
+            sp, qs = self.speaker_np(ps + m.start(1), ps + m.end(1)), ps + m.start(2)
+            if sp and sp[1] >= ps + m.end(1) - 1:
+                self.attribution(sp, None, self.marked_at(qs) or (qs, pe))
+                return 1
+        body = f[ps:pe].strip()
+        # After a quote, a paragraph that is only a quote in marks; after a colon quote, a first-person
+        # continuation (3.4).  The linker gives both the previous speaker's entity.
+        if body[:1] in ("«", '"', "“") and prev:
+            q = self.marked_at(f.index(body[0], ps))
+            if q and not f[q[1] + 1:pe].strip(" .،"):
+                self.add("QUOTE", *q)
+                return 1
+        if prev == 2 and _FIRST_PERSON.search(f, ps, pe):
+            self.add("QUOTE", ps, pe)
+            return 2
+        return 0
+
+
+def rule_role_spans(text: str, entities: Iterable[dict] | None = None) -> list[dict]:
+    """Role spans ``[{"label", "start", "end", "score"}]`` found by the rules, in text order.
+
+    ``entities`` (NER spans) widen a speaker to cover a name it cuts; the rules work without them.
+    """
+    art = _Article(text, list(entities or []))
+    pos, prev = 0, 0
+    while pos <= len(text):
+        ps, pe = paragraph_bounds(text, pos)
+        prev = art.paragraph(ps, pe, prev) if text[ps:pe].strip() else 0
+        pos = pe + 1
+    return sorted(art.out, key=lambda r: (r["start"], r["end"]))
+
+
+def annotate_quotes(text: str, entities: Iterable[dict] | None = None) -> list[Quote]:
+    """Rule spans + ``link_quotes``: the rule baseline's linked quotes."""
+    return link_quotes(text, rule_role_spans(text, entities := list(entities or [])), entities)
+
+
+def article_text(article: dict) -> str:
+    """``title + "\\n\\n" + abstract + "\\n\\n" + "\\n".join(paragraphs)``: the text the gold annotates."""
+    return article["title"] + "\n\n" + article["abstract"] + "\n\n" + "\n".join(article["paragraphs"])
+
+
+def silver_records(articles: Iterable[dict | tuple[str, dict] | str], *, source: str = "silver",
+                   limit: int | None = None, entities_of=None) -> Iterator[dict]:
+    """Rule-annotated gold-format records (``split`` "silver") of raw news dicts, ``(id, article)`` pairs or
+    plain strings (PEYMA/ARMAN sentences); ``entities_of(text)`` may give NER spans.  Quote-less ones too."""
+    for n, item in enumerate(articles):
+        if limit is not None and n >= limit:
+            return
+        rid, item = item if isinstance(item, tuple) else (f"{source}-{n:05d}", item)
+        text = item if isinstance(item, str) else article_text(item)
+        ents = entities_of(text) if entities_of else None
+        yield quotes_to_record(rid, source, "silver", text, annotate_quotes(text, ents))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m parstag.inference.quote_rules ../shared/data/news/fars/fars-news-1.json --limit N``."""
+    p = argparse.ArgumentParser(description="Write rule-annotated (silver) quote records as JSONL to stdout.")
+    p.add_argument("files", nargs="+", type=Path, help="news JSON files (lists of articles)")
+    p.add_argument("--limit", type=int, default=None, help="articles per file")
+    p.add_argument("--exclude", nargs="*", type=Path, default=[],
+                   help="JSONL records (the gold) whose articles to leave out (by text: some have two ids)")
+    args = p.parse_args(argv)
+    skip = {json.loads(line)["text"] for f in args.exclude for line in f.open(encoding="utf-8") if line.strip()}
+    for path in args.files:  # ids as in the gold: fars-news-1.json -> fars-1-0012
+        src, n = path.parent.name, path.stem.rsplit("-", 1)[-1]
+        pairs = ((f"{src}-{n}-{i:04d}", a) for i, a in enumerate(json.loads(path.read_text(encoding="utf-8")))
+                 if article_text(a) not in skip)
+        for rec in silver_records(pairs, source=src, limit=args.limit):
+            print(json.dumps(rec, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

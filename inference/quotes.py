@@ -1,0 +1,398 @@
+"""Quote attribution: from role spans (QUOTE, SPEAKER, CUE) to linked quotes, and the shared quote types.
+
+The problem.  A tagger (the model's quote head, or ``quote_rules``) marks *where* the roles are, one flat
+layer of spans; a reader wants *who said what*: each quote with its speaker, its reporting verb, the named
+entity the speaker stands for, and whether it is direct.  Persian news makes this mostly local, not all:
+
+* ``X گفت: ...`` / ``X با بیان اینکه Q1، اظهار داشت: Q2``: the speaker is the subject before the cue,
+  possibly with an earlier quote in between; ``به گفته X، Q``: the speaker follows the cue.
+* A colon quote runs to the paragraph end; a sentence-wise tagger cuts it, and it must come out as ONE.
+* ``افزود: ...`` with no subject, or a paragraph that is only a « » quote, continues the previous speaker
+  (SPEAKER null, entity inherited, as the gold does: data/quotes/GUIDELINES.md 3.4).
+* ``وی``, ``این مقام آمریکایی``, ``سرمربی تیم`` are mentions, not names: they resolve to the nearest fitting
+  earlier name (preferably the speaker just quoted).
+
+Every span is in characters of the ORIGINAL text: ``text[s["start"]:s["end"]] == s["text"]``.
+``quotes_to_record`` writes the flat gold/silver record format.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Optional, TypedDict
+
+
+class Span(TypedDict):
+    start: int
+    end: int
+    text: str
+
+
+class EntityRef(Span):
+    type: str
+
+
+class Quote(TypedDict):
+    quote: Span
+    speaker: Optional[Span]
+    cue: Optional[Span]
+    speaker_entity: Optional[EntityRef]
+    kind: str  # "direct" | "indirect"
+    score: float
+
+
+OPEN_MARKS = "«\"“‘"
+CLOSE_MARKS = "»\"”’"
+MARKS = OPEN_MARKS + CLOSE_MARKS
+_SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200c\u200d\u200e\u200f\ufeff"
+_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "ۀ": "ه", "\u200c": " "})
+
+
+def fold(s: str) -> str:
+    """A comparison key (ي/ك folded, ZWNJ as space, spaces collapsed); never used for offsets."""
+    return " ".join(s.translate(_FOLD).replace("\u064b", "").replace("\u064c", "").split())
+
+
+def _first_words(words: str) -> frozenset[str]:
+    # Compared with fold()ed words, where ZWNJ is a space: keep the first part ("دروازه‌بان" -> "دروازه").
+    return frozenset(fold(w).split()[0] for w in words.split())
+
+
+#: Personal pronouns used as speakers.
+PRONOUNS = frozenset(fold(w) for w in "وی او ایشان آنها آنان آن‌ها".split())
+#: Determiners that make a description anaphoric ("این مقام", "همین منبع").
+ANAPHORIC = frozenset("این همین آن مذکور".split())
+#: First words of an anonymous source; it refers to nobody.
+ANONYMOUS = _first_words("یک یکی برخی بعضی منابع منبعی شماری عده‌ای عده کارشناسان ناظران گروهی فردی مقامی")
+ANONYMOUS_HEADS = frozenset("منبع منابع".split())  #: after "این", still an anonymous source ("این منبع")
+#: Heads of organisation names and descriptions.
+ORG_HEADS = _first_words("""وزارت وزارتخانه سازمان باشگاه شرکت خبرگزاری دولت مجلس شورای شورا کمیته فدراسیون اداره
+    بانک دانشگاه ستاد کمیسیون دفتر روزنامه نشریه پایگاه سایت وبسایت شبکه ارتش سپاه پلیس بنیاد انجمن حزب جبهه نهاد
+    دادگاه قوه بیانیه اطلاعیه گزارش رسانه کاخ کنفدراسیون اتحادیه مرکز هیئت هیات تیم""")
+#: Heads of descriptions of people (a title): such a speaker is a description, not a name.
+PERSON_HEADS = _first_words("""رئیس رییس رئيس وزیر سرمربی مربی مدیر مدیرعامل مدیرکل سخنگو سخنگوی معاون نماینده
+    استاندار فرماندار دبیر دبیرکل عضو مقام منبع کارشناس دادستان امام فرمانده سفیر نخست‌وزیر رئیس‌جمهور بازیکن هافبک
+    مهاجم دروازه‌بان گلر مدافع ستاره کاپیتان سرپرست مشاور جانشین قائم‌مقام شهردار بخشدار دهیار رهبر آیت‌الله
+    حجت‌الاسلام سردار سرلشکر سرتیپ دکتر مهندس آقای خانم مسئول مسئولان مسئولین کارشناسان مقامات وکیل قاضی پزشک استاد
+    نویسنده خبرنگار تحلیلگر فرستاده دستیار همتای همسر پدر مادر برادر هموطن""")
+
+
+def make_span(text: str, start: int, end: int) -> Span:  # the one way spans are built: text is always a slice
+    return {"start": start, "end": end, "text": text[start:end]}
+
+
+def paragraph_bounds(text: str, i: int) -> tuple[int, int]:
+    """The line (title, abstract or paragraph: articles join them with "\\n") that contains offset i."""
+    start = text.rfind("\n", 0, i) + 1
+    end = text.find("\n", i)
+    return start, (len(text) if end == -1 else end)
+
+
+# "?" is left out: "در پاسخ به این سؤال که ...؟ گفت:" keeps its speaker before the question.
+_SENTENCE_END = re.compile(r"[.!]+(?=[\s«»\"“”]|$|[^\W\d])|\n")
+
+
+def crosses_sentence(text: str, start: int, end: int, skip: Sequence[tuple[int, int]] = ()) -> bool:
+    """True if text[start:end], outside the ``skip`` ranges (quotes), holds a sentence end or line break."""
+    pos = start
+    for s, e in sorted(skip):
+        if e <= pos or s >= end:
+            continue
+        if s > pos and _SENTENCE_END.search(text, pos, s):
+            return True
+        pos = max(pos, e)
+    return pos < end and _SENTENCE_END.search(text, pos, end) is not None
+
+
+def _overlap(a: dict, b: dict) -> int:
+    return max(0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
+
+
+def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
+    """Strip from a span's edges white space, quotation marks whose partner is outside the span or that
+    enclose all of it (``«X»`` -> ``X``; ``«X» Y`` stays), and on SPEAKER/CUE any other punctuation."""
+    while True:
+        s, e = _strip(text, start, end)
+        sub = text[s:e]
+        if label != "QUOTE" and (m := re.search(rf"[\w{MARKS}](?:.*[\w{MARKS}])?", sub, re.S)):
+            s, e = s + m.start(), s + m.end()  # SPEAKER/CUE begin and end with a letter, digit or mark
+            sub = text[s:e]
+        if not sub:
+            return s, s
+        if sub[0] in OPEN_MARKS:
+            close = sub.find({"«": "»", "“": "”", "‘": "’"}.get(sub[0], sub[0]), 1)
+            s, e = (s + 1, e - 1) if close == len(sub) - 1 else (s + 1, e) if close == -1 else (s, e)
+        if s < e and text[e - 1] in CLOSE_MARKS and {"»": "«", "”": "“", "’": "‘"}.get(text[e - 1], '"') \
+                not in text[s:e - 1]:
+            e -= 1
+        if (s, e) == (start, end):
+            return s, e
+        start, end = s, e
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:  # white space and stray ZWNJ/bidi marks
+    sub, ws = text[start:end], _SPACES
+    return (start + len(sub) - len(sub.lstrip(ws)), start + len(sub.rstrip(ws))) if sub.strip(ws) else (start, start)
+
+
+def is_pronoun(s: str) -> bool:
+    return fold(s) in PRONOUNS
+
+
+def _bare(s: str) -> list[str]:
+    return [w.strip(MARKS + "()،,") for w in fold(s).split() if w.strip(MARKS + "()،,")]
+
+
+def is_anonymous(s: str) -> bool:
+    """"یک منبع آگاه", "منابع خبری", "کارشناسان", and "این منبع" (which refers back to such a source)."""
+    w = _bare(s) or [""]
+    return w[0] in ANONYMOUS or (len(w) > 1 and w[0] in ANAPHORIC and w[1] in ANONYMOUS_HEADS)
+
+
+def description_type(s: str) -> str | None:
+    """"PER"/"ORG" if the mention is a description (a title, "این سازمان"), None if it may be a name."""
+    w = _bare(s) or [""]
+    head = w[1] if w[0] in ANAPHORIC and len(w) > 1 else w[0]
+    return "ORG" if head in ORG_HEADS else "PER" if head in PERSON_HEADS or w[0] in ANAPHORIC else None
+
+
+def _fits(etype: str, want: str | None) -> bool:  # countries speak for governments: LOC fits an ORG description
+    return etype in ("PER", "ORG") if want is None else etype == want or (want == "ORG" and etype == "LOC")
+
+
+def _merge_quote_spans(text: str, quotes: list[dict], blockers: list[dict]) -> list[dict]:
+    """Join QUOTE pieces of one paragraph separated only by space/punctuation (a sentence-wise tagger
+    cuts a multi-sentence colon quote into one piece per sentence)."""
+    out: list[dict] = []
+    for q in quotes:
+        prev = out[-1] if out else {"start": 0, "end": q["start"] + 1}
+        gap = text[prev["end"]:q["start"]]
+        # Content in one pair of marks is one quote even across paragraphs (guidelines 3.3).
+        same_par = "\n" not in gap or (text[max(0, prev["start"] - 3):prev["start"]].rstrip()[-1:] in OPEN_MARKS
+                                       and not any(ch in MARKS for ch in gap))
+        if q["start"] >= prev["end"] and same_par and not any(ch.isalnum() or ch == ":" for ch in gap) and not any(
+                prev["end"] <= b["start"] and b["end"] <= q["start"] for b in blockers):
+            prev["end"] = max(prev["end"], q["end"])
+            prev["scores"].append(q["score"])
+        else:
+            out.append({"start": q["start"], "end": q["end"], "scores": [q["score"]]})
+    return out
+
+
+def _find_cue(text: str, q: dict, cues: list[dict], quotes: list[dict]) -> dict | None:
+    """The reporting cue of a quote: the nearest CUE in the same paragraph and sentence, before the quote
+    (colon / که / با بیان اینکه / به گفته) or, failing that, after it («...»، وی گفت), with no other
+    quote in between."""
+    ps, pe = paragraph_bounds(text, q["start"])
+    cands = []
+    for c in cues:
+        if c["start"] < ps or c["end"] > pe or (c["end"] > q["start"] and c["start"] < q["end"]):
+            continue
+        lo, hi, side = (c["end"], q["start"], 0) if c["end"] <= q["start"] else (q["end"], c["start"], 1)
+        if not any(lo <= o["start"] and o["end"] <= hi for o in quotes) and not crosses_sentence(text, lo, hi):
+            cands.append((hi - lo, side, c["start"], c))
+    return min(cands, key=lambda t: t[:3])[3] if cands else None
+
+
+def _find_speaker(text: str, q: dict, cue: dict | None, speakers: list[dict], quotes: list[dict]) -> dict | None:
+    ps, pe = paragraph_bounds(text, q["start"])
+    qspans = [(o["start"], o["end"]) for o in quotes]
+    local = [s for s in speakers if ps <= s["start"] and s["end"] <= pe
+             and not any(a <= s["start"] and s["end"] <= b for a, b in qspans)]
+    anchor = cue or q
+
+    def before(limit_end: int) -> dict | None:
+        cands = [s for s in local if s["end"] <= limit_end and not crosses_sentence(text, s["end"], limit_end, qspans)]
+        return max(cands, key=lambda s: s["end"]) if cands else None
+
+    def after(limit_start: int, stop: int) -> dict | None:
+        cands = [s for s in local if limit_start <= s["start"] and s["end"] <= stop
+                 and not crosses_sentence(text, limit_start, s["start"], qspans)]
+        return min(cands, key=lambda s: s["start"]) if cands else None
+
+    if cue is not None and fold(cue["text"]).split()[:1] == ["به"]:  # به گفته X: the speaker follows
+        stop = q["start"] if cue["end"] <= q["start"] else pe
+        return after(cue["end"], stop) or before(cue["start"])
+    found = before(anchor["start"])
+    if found is None and cue is not None:
+        # "«...»، گفت وی" / "گفت X:" -- a subject after the verb, before the quote or the sentence end.
+        stop = q["start"] if cue["end"] <= q["start"] else pe
+        found = after(cue["end"], stop)
+    return found
+
+
+def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list) -> EntityRef | None:
+    """The named entity a speaker mention stands for (see the module docstring)."""
+    overlapping = [e for e in entities if _overlap(e, sp) > 0]
+    if overlapping:  # the name inside the mention; PER before ORG before LOC
+        rank = {"PER": 0, "ORG": 1}
+        return _ent(text, min(overlapping, key=lambda e: (rank.get(e["type"], 2), -_overlap(e, sp), e["start"])))
+    s = sp["text"]
+    if is_anonymous(s):
+        return None
+    if (is_pronoun(s) or (_bare(s) or [""])[0] in ANAPHORIC) and history and history[-1] is None:
+        return None  # "یک مقام آمریکایی گفت ... وی / این مقام افزود": back to the anonymous source
+    want = "PER" if is_pronoun(s) else description_type(s)
+    if not is_pronoun(s):
+        # No NER entity in it (no NER at all, or a name NER missed): a mention that does not open with a title
+        # or "این" holds the name itself: "علی عابدینی، سرپرست باشگاه" -> "علی عابدینی", "وزارت نفت" -> ORG.
+        w = _bare(s)
+        if w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC:
+            return _name_part(text, sp, "ORG" if w[0] in ORG_HEADS else "PER")
+    # A pronoun or a description: the speaker just quoted if it fits, else the nearest earlier entity.
+    for h in reversed(history):
+        if h is not None and h["start"] < sp["start"] and _fits(h["type"], want):
+            return relocate(text, h, sp["start"])
+    earlier = [e for e in entities if e["end"] <= sp["start"] and _fits(e["type"], want)]
+    return _ent(text, max(earlier, key=lambda e: e["end"])) if earlier else None
+
+
+def _ent(text: str, e: dict) -> EntityRef:
+    return {"start": e["start"], "end": e["end"], "text": text[e["start"]:e["end"]], "type": e["type"]}
+
+
+def _name_part(text: str, sp: dict, etype: str) -> EntityRef:
+    """The leading name of a speaker mention: up to a comma, a closing mark or a title word."""
+    s, e = sp["start"], sp["start"]
+    for m in re.finditer(r"[^\s،,]+", text[sp["start"]:sp["end"]]):
+        word = (fold(m.group(0)).strip(MARKS).split() or [""])[0]
+        if e > s and (word in PERSON_HEADS or re.search("[،,]", text[e:sp["start"] + m.start()])
+                      or text[e - 1] in CLOSE_MARKS):
+            break
+        s, e = (sp["start"] + m.start() if e == s else s), sp["start"] + m.end()
+    s, e = s + len(text[s:e]) - len(text[s:e].lstrip(MARKS)), s + len(text[s:e].rstrip(MARKS + ".،"))
+    return {"start": s, "end": e, "text": text[s:e], "type": etype}
+
+
+def relocate(text: str, ent: EntityRef, before: int) -> EntityRef:
+    """The same name at its last whole-word occurrence before ``before`` (gold marks the nearest earlier one)."""
+    hits = [m for m in _name_re(ent["text"]).finditer(text, ent["start"]) if m.end() <= before]
+    return _ent(text, {"start": hits[-1].start(), "end": hits[-1].end(), "type": ent["type"]}) if hits else ent
+
+
+def _name_re(name: str) -> re.Pattern:  # whole words: ZWNJ counts as a letter ("حیدری" is not in "حیدری‌فر")
+    return re.compile(rf"(?<![\w\u200c]){re.escape(name)}(?![\w\u200c])")
+
+
+def _kind(text: str, q: dict, cue: dict | None, speaker: dict | None) -> str:
+    """Direct if in quotation marks, or after a colon that follows the cue or the speaker (guidelines 6)."""
+    before, after = text[max(0, q["start"] - 20):q["start"]].rstrip(), text[q["end"]:q["end"] + 20].lstrip()
+    if before[-1:] in OPEN_MARKS and (after[:1] in CLOSE_MARKS or text[q["end"] - 1:q["end"]] in CLOSE_MARKS):
+        return "direct"
+    lead = max([x["end"] for x in (cue, speaker) if x is not None and x["end"] <= q["start"]], default=None)
+    colon = ":" in text[lead:q["start"]] if lead is not None else before.rstrip(OPEN_MARKS + " ").endswith(":")
+    return "direct" if colon else "indirect"
+
+
+def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] = (),
+                sentences: Sequence[tuple[int, int]] | None = None) -> list[Quote]:
+    """Link role spans into quotes.
+
+    role_spans: ``[{"label": "QUOTE"|"SPEAKER"|"CUE", "start", "end", "score"?}]`` (offsets into ``text``).
+    entities: NER spans ``[{"type", "start", "end", "text"?}]``.
+    sentences: accepted for the tagger's convenience; sentence ends are read from the text itself (a
+        colon quote crosses them, a cue and its subject do not), so the argument changes nothing.
+    Returns quotes in text order: ``{"quote", "speaker", "cue", "speaker_entity", "kind", "score"}``.
+    """
+    del sentences  # see the docstring
+    roles: dict[str, list[dict]] = {"QUOTE": [], "SPEAKER": [], "CUE": []}
+    for r in sorted(role_spans, key=lambda r: (int(r["start"]), int(r["end"]))):
+        s, e = trim_span(text, int(r["start"]), int(r["end"]), r["label"])
+        if s < e and r["label"] in roles:
+            roles[r["label"]].append({"start": s, "end": e, "text": text[s:e], "score": float(r.get("score", 1.0))})
+    ents = sorted(({"start": int(e["start"]), "end": int(e["end"]), "type": e["type"]} for e in entities),
+                  key=lambda e: (e["start"], e["end"]))
+    cues, speakers = roles["CUE"], roles["SPEAKER"]
+    quotes = _merge_quote_spans(text, roles["QUOTE"], cues + speakers)
+    out: list[Quote] = []
+    history: list[EntityRef | None] = []  # entities of the speakers quoted so far (None: anonymous)
+    prev: dict | None = None  # the previous quote's speaker, entity and paragraph
+    for q in quotes:
+        cue = _find_cue(text, q, cues, quotes)
+        speaker = _find_speaker(text, q, cue, speakers, quotes)
+        ps, _ = paragraph_bounds(text, q["start"])
+        entity = _entity_for_speaker(text, speaker, ents, history) if speaker else None
+        inherited = False
+        if speaker is None and prev is not None:
+            # Subject-less "افزود: ..." continues the last speaker; so does a cue-less quote in the
+            # paragraph right after (or the same paragraph as) the previous quote.
+            adjacent = prev["par"] == ps or paragraph_bounds(text, max(ps - 1, 0))[0] == prev["par"]
+            if (cue is not None or adjacent) and prev["entity"] is not None:
+                # Gold keeps the SPEAKER null here (nobody is mentioned) and names the implied speaker's
+                # entity at its nearest earlier mention.
+                entity = relocate(text, prev["entity"], q["start"])
+                inherited = True
+        scores = q["scores"] + [x["score"] for x in (cue, speaker) if x is not None]
+        out.append({
+            "quote": make_span(text, q["start"], q["end"]),
+            "speaker": make_span(text, speaker["start"], speaker["end"]) if speaker else None,
+            "cue": make_span(text, cue["start"], cue["end"]) if cue else None,
+            "speaker_entity": entity,
+            # A cue-less continuation paragraph of a colon quote is direct by form (guidelines 3.4).
+            "kind": "direct" if inherited and cue is None else _kind(text, q, cue, speaker),
+            "score": round(sum(scores) / len(scores), 4),
+        })
+        if speaker is not None or inherited:
+            prev = {"entity": entity, "par": ps}
+        if entity is not None or (speaker is not None and is_anonymous(speaker["text"])):
+            history.append(entity)  # None marks an anonymous speaker
+    _forward_names(text, out)
+    return out
+
+
+def _forward_names(text: str, out: list[Quote]) -> None:
+    """A title or pronoun before any name ("مدیرعامل شرکت مخابرات گفت" in the abstract) takes the first
+    name quoted after it, at its first mention after the quote (guidelines 5)."""
+    for i, q in enumerate(out):
+        sp = q["speaker"]
+        if q["speaker_entity"] or (sp and is_anonymous(sp["text"])):
+            return  # from here on, a mention has an earlier antecedent
+        if not sp or not (is_pronoun(sp["text"]) or description_type(sp["text"])):
+            continue
+        ent = next((x["speaker_entity"] for x in out[i + 1:] if x["speaker_entity"] and x["speaker"]
+                    and _overlap(x["speaker_entity"], x["speaker"])), None)  # a name inside a later speaker
+        m = _name_re(ent["text"]).search(text, q["quote"]["end"]) if ent else None
+        if m:
+            q["speaker_entity"] = _ent(text, {"start": m.start(), "end": m.end(), "type": ent["type"]})
+
+
+def quotes_to_record(record_id: str, source: str, split: str, text: str, quotes: Sequence[Quote]) -> dict:
+    """Linked quotes -> the flat gold/silver record: ``{"id","source","split","text","spans","quotes"}``.
+
+    Spans are deduplicated (two quotes may share a speaker or a cue) and dropped where they would overlap an
+    earlier one (the gold span layer is flat); a quote whose QUOTE span is dropped is dropped with it.
+    """
+    keyed: dict[tuple[int, int], str] = {}
+    for q in quotes:
+        for key, label in (("quote", "QUOTE"), ("speaker", "SPEAKER"), ("cue", "CUE")):
+            sp = q.get(key)
+            if sp is not None:
+                keyed.setdefault((sp["start"], sp["end"]), label)
+    kept: list[tuple[int, int]] = []
+    for s, e in sorted(keyed, key=lambda k: (k[0], -(k[1] - k[0]))):
+        if not kept or s >= kept[-1][1]:
+            kept.append((s, e))
+    ids = {k: f"s{n}" for n, k in enumerate(kept, 1)}
+    spans = [{"id": ids[k], "start": k[0], "end": k[1], "label": keyed[k], "text": text[k[0]:k[1]]} for k in kept]
+    recs = []
+
+    def ref(sp, label):
+        k = (sp["start"], sp["end"]) if sp else None
+        return ids[k] if k in ids and keyed[k] == label else None
+
+    for q in sorted(quotes, key=lambda q: q["quote"]["start"]):
+        qk = (q["quote"]["start"], q["quote"]["end"])
+        if ref(q["quote"], "QUOTE") is None or any(r["quote"] == ids[qk] for r in recs):
+            continue
+        ent = q.get("speaker_entity")
+        recs.append({"quote": ids[qk], "speaker": ref(q.get("speaker"), "SPEAKER"), "cue": ref(q.get("cue"), "CUE"),
+                     "entity": dict(ent) if ent else None, "kind": q["kind"]})
+    used = {v for r in recs for v in (r["quote"], r["speaker"], r["cue"]) if v}
+    spans = [sp for sp in spans if sp["id"] in used]
+    return {"id": record_id, "source": source, "split": split, "text": text, "spans": spans, "quotes": recs}
+
+
+__all__ = ["Span", "EntityRef", "Quote", "OPEN_MARKS", "CLOSE_MARKS", "PRONOUNS", "fold", "make_span",
+           "paragraph_bounds", "crosses_sentence", "trim_span", "is_pronoun", "is_anonymous", "description_type",
+           "relocate", "link_quotes", "quotes_to_record"]

@@ -1,0 +1,167 @@
+"""The quote linker on role spans as a sentence-wise tagger would give them (no rules involved)."""
+
+from parstag.inference.quotes import (description_type, is_anonymous, is_pronoun, link_quotes, quotes_to_record,
+                                      trim_span)
+from parstag.training.quote_eval import record_to_quotes
+
+
+def span(text, s, label, occ=1, score=1.0):
+    """Role span of the ``occ``-th occurrence of ``s`` in ``text``."""
+    i = -1
+    for _ in range(occ):
+        i = text.index(s, i + 1)
+    return {"label": label, "start": i, "end": i + len(s), "score": score}
+
+
+def ent(text, s, etype="PER", occ=1):
+    r = span(text, s, "", occ)
+    return {"type": etype, "start": r["start"], "end": r["end"], "text": s}
+
+
+def check_offsets(text, quotes):
+    for q in quotes:
+        for key in ("quote", "speaker", "cue", "speaker_entity"):
+            if q[key] is not None:
+                assert text[q[key]["start"]:q[key]["end"]] == q[key]["text"]
+
+
+def test_sentence_pieces_of_a_colon_quote_come_out_as_one_quote():
+    text = "رضا فروزانی اظهار داشت: سایپا را در شرایط بحرانی تحویل گرفتیم. روند رو به رشدی خواهیم داشت."
+    roles = [span(text, "رضا فروزانی", "SPEAKER"), span(text, "اظهار داشت", "CUE"),
+             span(text, "سایپا را در شرایط بحرانی تحویل گرفتیم.", "QUOTE", score=0.9),
+             span(text, "روند رو به رشدی خواهیم داشت.", "QUOTE", score=0.7)]
+    [q] = link_quotes(text, roles, [ent(text, "رضا فروزانی")])
+    check_offsets(text, [q])
+    assert q["quote"]["text"] == "سایپا را در شرایط بحرانی تحویل گرفتیم. روند رو به رشدی خواهیم داشت."
+    assert (q["speaker"]["text"], q["cue"]["text"], q["kind"]) == ("رضا فروزانی", "اظهار داشت", "direct")
+    assert q["speaker_entity"]["text"] == "رضا فروزانی" and q["speaker_entity"]["type"] == "PER"
+    assert abs(q["score"] - (0.9 + 0.7 + 1 + 1) / 4) < 1e-6
+
+
+def test_pieces_separated_by_a_new_attribution_stay_apart():
+    text = "وزیر گفت: مصرف برق رکورد زد. وی افزود: مردم صرفه‌جویی کنند."
+    roles = [span(text, "وزیر", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "مصرف برق رکورد زد.", "QUOTE"),
+             span(text, "وی", "SPEAKER"), span(text, "افزود", "CUE"), span(text, "مردم صرفه‌جویی کنند.", "QUOTE")]
+    a, b = link_quotes(text, roles, [])
+    assert (a["speaker"]["text"], a["cue"]["text"]) == ("وزیر", "گفت")
+    assert (b["speaker"]["text"], b["cue"]["text"]) == ("وی", "افزود")
+
+
+def test_cue_after_the_quote_and_speaker_between():
+    text = "«ما تسلیم فشارها نمی‌شویم»، وزیر امور خارجه در پایان گفت."
+    roles = [span(text, "«ما تسلیم فشارها نمی‌شویم»", "QUOTE"), span(text, "وزیر امور خارجه", "SPEAKER"),
+             span(text, "گفت", "CUE")]
+    [q] = link_quotes(text, roles)
+    assert q["quote"]["text"] == "ما تسلیم فشارها نمی‌شویم"  # marks trimmed off
+    assert (q["speaker"]["text"], q["cue"]["text"], q["kind"]) == ("وزیر امور خارجه", "گفت", "direct")
+
+
+def test_be_gofte_speaker_follows_the_cue():
+    text = "به گفته سخنگوی پلیس، سه نفر بازداشت شده‌اند."
+    roles = [span(text, "به گفته", "CUE"), span(text, "سخنگوی پلیس", "SPEAKER"),
+             span(text, "سه نفر بازداشت شده‌اند", "QUOTE")]
+    [q] = link_quotes(text, roles)
+    assert (q["speaker"]["text"], q["kind"]) == ("سخنگوی پلیس", "indirect")
+
+
+def test_shared_speaker_of_ba_bayan_inke_and_the_main_cue():
+    text = "وی با بیان اینکه بودجه کافی نیست، افزود: مجلس باید رسیدگی کند."
+    roles = [span(text, "وی", "SPEAKER"), span(text, "با بیان اینکه", "CUE"), span(text, "بودجه کافی نیست", "QUOTE"),
+             span(text, "افزود", "CUE"), span(text, "مجلس باید رسیدگی کند.", "QUOTE")]
+    a, b = link_quotes(text, roles)
+    assert a["cue"]["text"] == "با بیان اینکه" and a["kind"] == "indirect"
+    assert b["cue"]["text"] == "افزود" and b["kind"] == "direct"
+    assert a["speaker"] == b["speaker"] == {"start": 0, "end": 2, "text": "وی"}
+
+
+def test_pronoun_and_description_resolve_to_the_nearest_fitting_earlier_entity():
+    text = ("مایک پمپئو با لاوروف در مسکو دیدار کرد.\nوی گفت: گفت‌وگوها سازنده بود.\n"
+            "این مقام آمریکایی افزود: تحریم‌ها ادامه دارد.")
+    ents = [ent(text, "مایک پمپئو"), ent(text, "لاوروف"), ent(text, "مسکو", "LOC")]
+    roles = [span(text, "وی", "SPEAKER"), span(text, "گفت", "CUE", occ=2), span(text, "گفت‌وگوها سازنده بود.", "QUOTE"),
+             span(text, "این مقام آمریکایی", "SPEAKER"), span(text, "افزود", "CUE"),
+             span(text, "تحریم‌ها ادامه دارد.", "QUOTE")]
+    a, b = link_quotes(text, roles, ents)
+    check_offsets(text, [a, b])
+    assert a["speaker_entity"]["text"] == "لاوروف"  # the nearest earlier PER (no speaker quoted yet)
+    assert b["speaker_entity"]["text"] == "لاوروف"  # the speaker just quoted fits "این مقام"
+
+
+def test_continuation_paragraph_inherits_the_entity_not_the_mention():
+    text = "علی دایی گفت: بازی سختی بود.\nما در نیمه دوم بهتر بازی کردیم.\nبازی بعدی جمعه است."
+    roles = [span(text, "علی دایی", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "بازی سختی بود.", "QUOTE"),
+             span(text, "ما در نیمه دوم بهتر بازی کردیم.", "QUOTE")]
+    a, b = link_quotes(text, roles, [ent(text, "علی دایی")])
+    assert b["speaker"] is None and b["cue"] is None and b["kind"] == "direct"
+    assert b["speaker_entity"] == a["speaker_entity"] == {"start": 0, "end": 8, "text": "علی دایی", "type": "PER"}
+
+
+def test_subject_less_cue_inherits_and_anonymous_pronoun_has_no_entity():
+    text = ("یک منبع آگاه گفت: مذاکرات متوقف شد.\nوی افزود: طرفین توافق نکردند.\n"
+            "علی لاریجانی گفت: خبری نیست.\nافزود: صبر کنید.")
+    roles = [span(text, "یک منبع آگاه", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "مذاکرات متوقف شد.", "QUOTE"),
+             span(text, "وی", "SPEAKER"), span(text, "افزود", "CUE"), span(text, "طرفین توافق نکردند.", "QUOTE"),
+             span(text, "علی لاریجانی", "SPEAKER"), span(text, "گفت", "CUE", occ=2), span(text, "خبری نیست.", "QUOTE"),
+             span(text, "افزود", "CUE", occ=2), span(text, "صبر کنید.", "QUOTE")]
+    a, b, c, d = link_quotes(text, roles, [ent(text, "علی لاریجانی")])
+    assert a["speaker_entity"] is None and b["speaker_entity"] is None
+    assert d["speaker"] is None and d["cue"]["text"] == "افزود" and d["speaker_entity"]["text"] == "علی لاریجانی"
+
+
+def test_arabic_letters_and_offsets_into_the_original():
+    text = "وي تاكيد كرد كه دولت از بخش خصوصي حمايت مي‌كند."
+    roles = [span(text, "وي", "SPEAKER"), span(text, "تاكيد كرد", "CUE"),
+             span(text, " دولت از بخش خصوصي حمايت مي‌كند", "QUOTE")]  # white space is trimmed
+    [q] = link_quotes(text, roles)
+    check_offsets(text, [q])
+    assert q["quote"]["text"] == "دولت از بخش خصوصي حمايت مي‌كند" and is_pronoun(q["speaker"]["text"])
+
+
+def test_helpers():
+    assert is_pronoun("وي") and is_pronoun("او") and not is_pronoun("وزیر")
+    assert is_anonymous("یک منبع آگاه") and is_anonymous("این منبع") and not is_anonymous("این مقام آمریکایی")
+    assert description_type("سرمربی تیم") == "PER" and description_type("این سازمان") == "ORG"
+    assert description_type("رضا فروزانی") is None
+    text = "گفت: «سلام» "
+    assert trim_span(text, 5, 12, "QUOTE") == (6, 10)
+
+
+def test_record_round_trip():
+    text = "وی با بیان اینکه بودجه کافی نیست، افزود: مجلس باید رسیدگی کند."
+    roles = [span(text, "وی", "SPEAKER"), span(text, "با بیان اینکه", "CUE"), span(text, "بودجه کافی نیست", "QUOTE"),
+             span(text, "افزود", "CUE"), span(text, "مجلس باید رسیدگی کند.", "QUOTE")]
+    quotes = link_quotes(text, roles)
+    rec = quotes_to_record("fars-1-0001", "fars", "silver", text, quotes)
+    assert [s["label"] for s in rec["spans"]] == ["SPEAKER", "CUE", "QUOTE", "CUE", "QUOTE"]
+    assert rec["quotes"][0]["speaker"] == rec["quotes"][1]["speaker"] == "s1"
+    back = record_to_quotes(rec)
+    assert [(q["quote"], q["speaker"], q["cue"], q["kind"]) for q in back] == \
+           [(q["quote"], q["speaker"], q["cue"], q["kind"]) for q in quotes]
+
+
+def test_pieces_around_a_colon_are_two_quotes():
+    text = "مکوندی اعلام کرد مهاجم تیم جدا می‌شود: باید اعلام کنم که او از تیم جدا شده است."
+    roles = [span(text, "مکوندی", "SPEAKER"), span(text, "اعلام کرد", "CUE"),
+             span(text, "مهاجم تیم جدا می‌شود", "QUOTE"),
+             span(text, "باید اعلام کنم که او از تیم جدا شده است.", "QUOTE")]
+    a, b = link_quotes(text, roles)
+    assert (a["kind"], b["kind"]) == ("indirect", "direct") and a["speaker"] == b["speaker"]
+
+
+def test_arbitrary_role_spans_never_break_the_linker():
+    # What an untrained quote head may emit: overlapping, nested, empty, punctuation-only spans.
+    import random
+
+    text = ("وزیر گفت: «ما آماده‌ایم.»\nوی افزود، با بیان اینکه «بودجه» کم است: نه؟\n\n"
+            "«به گفته» او، ... «» . : ،")
+    rng = random.Random(0)
+    ents = [ent(text, "وزیر"), {"type": "LOC", "start": 0, "end": 3}]
+    for _ in range(300):
+        roles = []
+        for _ in range(rng.randrange(8)):
+            s = rng.randrange(len(text))
+            roles.append({"label": rng.choice(["QUOTE", "SPEAKER", "CUE", "O"]), "start": s,
+                          "end": min(len(text), s + rng.randrange(30)), "score": rng.random()})
+        quotes = link_quotes(text, roles, ents)
+        check_offsets(text, quotes)
+        assert all(q["quote"]["text"] and q["kind"] in ("direct", "indirect") for q in quotes)
