@@ -1,0 +1,270 @@
+"""Corpora -> batches: which sentences, in which order, padded how.
+
+* :func:`load_splits` reads every corpus of the config (registered splits through
+  ``corpora.load_corpus``, or files through a named reader) and records per corpus which entity types it
+  annotates, so that :func:`encode` can attach ``ner_allowed`` (types a corpus does not annotate are
+  masked out of its loss, never taught as "O").
+* :func:`encode` normalises each word (``Normalizer.normalize_word``), tokenises with
+  ``is_split_into_words=True``, aligns word labels to pieces with ``alignment.align_labels`` and keeps
+  each word's first-piece position for word-level scoring.
+* :class:`LengthGroupedBatchSampler` shuffles, cuts the permutation into mega-batches, sorts each by
+  length and shuffles the resulting batches: little padding, still random.  Its order is a pure
+  function of (seed, epoch), which is what makes a resumed run identical to an uninterrupted one.
+* :class:`Collator` pads each batch to its own longest sequence (dynamic padding).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from parstag.inference.alignment import align_labels, first_piece_index
+from parstag.inference.labels import ENTITY_TYPES, IGNORE_INDEX, OUTSIDE, QUOTE_ROLES, continuation_map, split_tag
+
+if TYPE_CHECKING:
+    from datasets import Dataset
+
+    from .config import CorpusSpec, TrainConfig
+
+#: Columns the model's forward receives; everything else stays on the host.
+MODEL_KEYS = ("input_ids", "attention_mask", "labels", "quote_labels", "ner_allowed")
+
+
+@dataclass
+class Part:
+    """One corpus's share of a split, with the entity types that corpus annotates."""
+
+    name: str
+    dataset: Dataset
+    annotated: tuple[str, ...]
+
+
+@dataclass
+class Splits:
+    train: list[Part] = field(default_factory=list)
+    dev: list[Part] = field(default_factory=list)
+    test: list[Part] = field(default_factory=list)
+
+    def types(self) -> list[str]:
+        """Union of the annotated types, in ENTITY_TYPES order."""
+        seen = {t for part in self.train + self.dev for t in part.annotated}
+        return [t for t in ENTITY_TYPES if t in seen]
+
+
+def _read(spec: CorpusSpec, split: str, fold: int | None) -> tuple[Dataset, tuple[str, ...]]:
+    from . import corpora
+
+    if spec.reader is None:
+        info = corpora.CORPORA.get(spec.name)
+        ds = corpora.load_corpus(spec.name, split, fold=fold if info is not None and info.folds else None)
+        annotated = tuple(spec.types) if spec.types else (info.annotated_types if info else ())
+    else:
+        if spec.reader not in corpora.READERS:
+            raise ValueError(f"unknown reader {spec.reader!r} for corpus {spec.name!r}; known: {', '.join(corpora.READERS)}")
+        path = Path(split.format(fold=fold) if fold is not None else split)
+        if spec.reader == "jsonl":
+            ds, report = _read_jsonl(path, spec)
+        else:
+            kwargs: dict[str, Any] = {"corpus": spec.name} if spec.reader == "conll" else {}
+            if spec.types and spec.reader == "conll":
+                kwargs["annotated_types"] = spec.types
+            ds = corpora.READERS[spec.reader](path, **kwargs)
+            report = corpora.corpus_report(ds)
+        annotated = tuple(spec.types) if spec.types else (report.annotated_types if report else ())
+    if "corpus" in ds.column_names:
+        ds = ds.remove_columns("corpus")
+    return ds.add_column("corpus", [spec.name] * len(ds)), annotated
+
+
+_SENTENCE_END = {".", "!", "?", "؟", "…"}
+
+
+def _read_jsonl(path: Path, spec: CorpusSpec) -> tuple[Dataset, Any]:
+    """Our JSONL span records; entity spans -> ``ner_tags``, SPEAKER/CUE/QUOTE spans -> ``quote_tags``.
+
+    The span reader knows only entity types, so it reads the file twice: once with the quote roles
+    dropped, once with only the quote roles under stand-in entity types (same words, same span checks),
+    renamed back.  Records (whole articles) are cut into sentences after sentence-final punctuation; a
+    quote that runs on continues with I- in the next piece.
+    """
+    from datasets import Dataset
+
+    from . import corpora
+
+    generic = {k: v for key, v in corpora.GENERIC_TYPE_MAP.items() for k in (key, key.lower(), key.title())}
+    stand_in = dict(zip(QUOTE_ROLES, ENTITY_TYPES))
+    back = {v: k for k, v in stand_in.items()}
+    ner = corpora.read_jsonl_spans(path, type_map=generic | dict.fromkeys(QUOTE_ROLES), corpus=spec.name,
+                                   **({"annotated_types": spec.types} if spec.types else {}))  # fmt: skip
+    quotes = corpora.read_jsonl_spans(path, type_map=dict.fromkeys(generic) | stand_in, corpus=spec.name,
+                                      annotated_types=list(stand_in.values()))  # fmt: skip
+    qtags = [[t if t == OUTSIDE else f"{t[:2]}{back[t[2:]]}" for t in tags] for tags in quotes["ner_tags"]]
+    rows: dict[str, list] = {"id": [], "tokens": [], "ner_tags": [], "quote_tags": []}
+    for rid, tokens, tags, q in zip(ner["id"], ner["tokens"], ner["ner_tags"], qtags):
+        start = 0
+        for i, tok in enumerate(tokens):
+            if tok in _SENTENCE_END or i == len(tokens) - 1:
+                rows["id"].append(f"{rid}#{len(rows['id'])}")
+                for key, values in (("tokens", tokens), ("ner_tags", tags), ("quote_tags", q)):
+                    rows[key].append(values[start : i + 1])
+                start = i + 1
+    return Dataset.from_dict(rows), corpora.corpus_report(ner)
+
+
+def load_splits(cfg: TrainConfig, fold: int | None = None, *, with_test: bool = False) -> Splits:
+    """Train/dev(/test) parts of every configured corpus.  A corpus without a dev split gives
+    ``data.dev_fraction`` of its train split (seeded) as dev.  Test is read only when asked."""
+    splits = Splits()
+    for spec in cfg.data.corpora:
+        if spec.train:
+            train, annotated = _read(spec, spec.train, fold)
+            dev = None
+            if spec.dev:
+                dev, _ = _read(spec, spec.dev, fold)
+            elif cfg.data.dev_fraction > 0:
+                parts = train.train_test_split(test_size=cfg.data.dev_fraction, seed=cfg.optim.seed, shuffle=True)
+                train, dev = parts["train"], parts["test"]
+            splits.train.append(Part(spec.name, train, annotated))
+            if dev is not None:
+                splits.dev.append(Part(spec.name, dev, annotated))
+        elif spec.dev:
+            dev, annotated = _read(spec, spec.dev, fold)
+            splits.dev.append(Part(spec.name, dev, annotated))
+        if with_test and spec.test:
+            test, annotated = _read(spec, spec.test, fold)
+            splits.test.append(Part(spec.name, test, annotated))
+    return splits
+
+
+def make_normalizer(settings: dict):
+    from parstag.inference.normalize import Normalizer, NormalizerConfig
+
+    return Normalizer(NormalizerConfig.from_dict(dict(settings)))
+
+
+def _ids(tags: Sequence[str], label2id: dict[str, int]) -> list[int]:
+    """Tag strings -> ids; a tag of a type the model does not have becomes O."""
+    outside = label2id[OUTSIDE]
+    return [label2id.get(t, outside) for t in tags]
+
+
+def encode(
+    ds: Dataset,
+    tokenizer,
+    normalizer,
+    label2id: dict[str, int],
+    *,
+    max_length: int,
+    label_all_tokens: bool = False,
+    allowed: Sequence[bool] | None = None,
+    quote_label2id: dict[str, int] | None = None,
+    train_ner: bool = True,
+) -> Dataset:
+    """Model inputs for every sentence of ``ds`` (which keeps its ``tokens``/``ner_tags`` for scoring).
+
+    Adds ``input_ids``, ``labels`` (all ignored when ``train_ner`` is false), ``first_piece`` (-1 for a
+    word without a piece in the window), ``length``; ``ner_allowed`` when ``allowed`` is given;
+    ``quote_labels`` when ``quote_label2id`` is given (all ignored for sentences without ``quote_tags``).
+    """
+    ner_cont = continuation_map(list(label2id)) if label_all_tokens else None
+    q_cont = continuation_map(list(quote_label2id)) if (label_all_tokens and quote_label2id) else None
+    has_quotes = "quote_tags" in ds.column_names
+
+    def fn(batch: dict[str, list]) -> dict[str, list]:
+        words = [[normalizer.normalize_word(w) for w in tokens] for tokens in batch["tokens"]]
+        enc = tokenizer(words, is_split_into_words=True, truncation=True, max_length=max_length)
+        out: dict[str, list] = {"input_ids": enc["input_ids"], "labels": [], "first_piece": [], "length": []}
+        if quote_label2id is not None:
+            out["quote_labels"] = []
+        for i, tags in enumerate(batch["ner_tags"]):
+            word_ids = enc.word_ids(i)
+            n_words = len(tags)
+            word_labels = _ids(tags, label2id) if train_ner else [IGNORE_INDEX] * n_words
+            out["labels"].append(align_labels(word_ids, word_labels, label_all_tokens=label_all_tokens, continuation=ner_cont))
+            out["first_piece"].append([-1 if p is None else p for p in first_piece_index(word_ids, n_words)])
+            out["length"].append(len(word_ids))
+            if quote_label2id is not None:
+                qtags = batch["quote_tags"][i] if has_quotes else None
+                q = _ids(qtags, quote_label2id) if qtags else [IGNORE_INDEX] * n_words
+                out["quote_labels"].append(align_labels(word_ids, q, label_all_tokens=label_all_tokens, continuation=q_cont))
+        if allowed is not None:
+            out["ner_allowed"] = [list(allowed)] * len(batch["tokens"])
+        return out
+
+    return ds.map(fn, batched=True, batch_size=256, desc=None)
+
+
+def allowed_mask(labels: Sequence[str], annotated: Sequence[str]) -> list[bool]:
+    """``ner_allowed`` of a corpus: False for B-/I- of the types it does not annotate."""
+    return [split_tag(label)[1] is None or split_tag(label)[1] in annotated for label in labels]
+
+
+class LengthGroupedBatchSampler(torch.utils.data.Sampler):
+    """Batches of indices: seeded shuffle, mega-batches of ``batch_size * mega_batches`` sorted by length,
+    cut into batches, batch order shuffled.  Set ``.epoch`` before iterating; same (seed, epoch), same order.
+    ``group=False`` gives plain shuffled batches, ``shuffle=False`` the corpus order."""
+
+    def __init__(self, lengths: Sequence[int], batch_size: int, *, seed: int = 0, shuffle: bool = True,
+                 group: bool = True, mega_batches: int = 50):  # fmt: skip
+        self.lengths = list(lengths)
+        self.batch_size = batch_size
+        self.drop_last = False
+        self.seed, self.shuffle, self.group, self.mega = seed, shuffle, group, mega_batches
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.lengths) / self.batch_size)
+
+    def __iter__(self):
+        # seed + epoch, then randperm: without grouping this is exactly the order of accelerate's
+        # SeedableRandomSampler, i.e. of the transformers Trainer with the same seed (bench/parity_trainer.py).
+        g = torch.Generator().manual_seed(self.seed + self.epoch)
+        n, bs = len(self.lengths), self.batch_size
+        order = torch.randperm(n, generator=g).tolist() if self.shuffle else list(range(n))
+        if self.group:
+            size = bs * self.mega
+            order = [i for s in range(0, n, size) for i in sorted(order[s : s + size], key=lambda j: -self.lengths[j])]
+        batches = [order[s : s + bs] for s in range(0, n, bs)]
+        if self.group and self.shuffle:
+            batches = [batches[i] for i in torch.randperm(len(batches), generator=g).tolist()]
+        yield from batches
+
+
+def eval_batches(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Evaluation order: longest first, fixed (no randomness)."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    return [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+
+
+class Collator:
+    """Pads a list of encoded examples to the batch's longest sequence; only model keys are kept."""
+
+    def __init__(self, pad_id: int, pad_to_multiple_of: int | None = None):
+        self.pad_id = pad_id
+        self.multiple = pad_to_multiple_of
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        width = max(len(f["input_ids"]) for f in features)
+        if self.multiple:
+            width = -(-width // self.multiple) * self.multiple
+
+        def pad(key: str, value: int) -> torch.Tensor:
+            return torch.tensor([f[key] + [value] * (width - len(f[key])) for f in features], dtype=torch.long)
+
+        batch = {
+            "input_ids": pad("input_ids", self.pad_id),
+            "attention_mask": torch.tensor(
+                [[1] * len(f["input_ids"]) + [0] * (width - len(f["input_ids"])) for f in features], dtype=torch.long
+            ),
+            "labels": pad("labels", IGNORE_INDEX),
+        }
+        if "quote_labels" in features[0]:
+            batch["quote_labels"] = pad("quote_labels", IGNORE_INDEX)
+        if "ner_allowed" in features[0]:
+            batch["ner_allowed"] = torch.tensor([f["ner_allowed"] for f in features], dtype=torch.bool)
+        return batch
