@@ -20,18 +20,12 @@ from safetensors.torch import load_file
 
 from parstag.training.config import load_config
 
+from _tiny import one_thread  # noqa: F401 (autouse fixture: one torch thread for tiny models)
+
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "train_tiny"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from a second thread, and on a shared 2-core machine two OpenMP threads
-    per process stall each other (10x slower under load); one thread keeps these tests fast."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 CONFIG = f"""
 model:

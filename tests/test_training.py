@@ -17,19 +17,13 @@ from parstag.training import callbacks as cb
 from parstag.training.config import apply_override, from_dict
 from parstag.training.data import Collator, LengthGroupedBatchSampler, allowed_mask, encode, load_splits, make_normalizer
 
+from _tiny import one_thread  # noqa: F401 (autouse fixture: one torch thread for tiny models)
+
 ROOT = Path(__file__).resolve().parents[1]
 FIX = ROOT / "tests" / "fixtures" / "train_tiny"
 TYPES = ["PER", "ORG", "LOC", "DAT"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from a second thread, and on a shared 2-core machine two OpenMP threads
-    per process stall each other (10x slower under load); one thread keeps these tests fast."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def corpus(name: str, train: str, dev: str | None = None, types=TYPES, reader: str = "conll") -> dict:
