@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 RUN := runs/quickstart
 
-.PHONY: venv demo test clean
+.PHONY: venv corpora demo test clean
 
 venv: $(VENV)/.installed
 
@@ -17,7 +17,15 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
-demo: venv
+# PEYMA for the quickstart: used where data_dir() finds it verified ($$PARSTAG_DATA, ./data/corpora or
+# ../shared/data), else downloaded from its public home and checked against the pinned SHA-256 sums.
+corpora: venv
+	@$(BIN)/python -c "import sys; from parstag.training.corpora import data_dir; \
+	from parstag.training.download import check_installed; \
+	sys.exit(1 if check_installed(data_dir() / 'peyma', 'peyma') else 0)" \
+	|| $(BIN)/parstag data download peyma
+
+demo: corpora
 	$(BIN)/parstag train configs/quickstart.yaml
 	$(BIN)/parstag evaluate --model $(RUN)/model --data peyma:test --out $(RUN)
 	$(BIN)/parstag tag data/samples/seed-report.txt --model $(RUN)/model \
