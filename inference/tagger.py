@@ -41,7 +41,13 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     """``"auto"``/None: CUDA when available, else CPU; anything else as given."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        resolved = torch.device(device)
+    except RuntimeError as exc:  # torch's message for "gpu" and the like; we want a one-line ValueError
+        raise ValueError(f"unknown device {str(device)!r}: use cpu, cuda, cuda:N or auto") from exc
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {str(device)!r} asked for, but CUDA is not available here; use --device cpu")
+    return resolved
 
 
 def _round(x: float) -> float:

@@ -187,3 +187,16 @@ def test_import_is_light():
 
 def test_result_is_json_serialisable(tagger):
     assert json.loads(json.dumps(tagger(MESSY), ensure_ascii=False))["text"] == MESSY
+
+
+def test_bad_device_is_a_one_line_value_error(monkeypatch):
+    import torch
+
+    from parstag.inference.tagger import resolve_device
+
+    with pytest.raises(ValueError, match="unknown device 'gpu'"):
+        resolve_device("gpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        resolve_device("cuda:0")
+    assert resolve_device("auto").type == "cpu"

@@ -112,8 +112,10 @@ class History(Callback):
 
     def _write(self, loop) -> None:
         if loop.accelerator.is_main_process:
+            from .report import write_text_atomic  # a killed run must never leave a truncated history
+
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_text(json.dumps(self.entries, indent=1) + "\n", encoding="utf-8")
+            write_text_atomic(self.path, json.dumps(self.entries, indent=1) + "\n")
 
     def on_step_end(self, loop, control):
         s = loop.state

@@ -127,8 +127,10 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     def save(self, path: str | Path) -> None:
+        from .report import write_text_atomic
+
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(dump_yaml(self.to_dict()), encoding="utf-8")
+        write_text_atomic(path, dump_yaml(self.to_dict()))
 
     def for_fold(self, fold: int) -> TrainConfig:
         """The config of one fold's training: same settings, its own output directory, no fold list."""

@@ -31,6 +31,7 @@ from parstag.inference.labels import QUOTE_ROLES, bio_labels
 from . import callbacks as cb
 from .config import TrainConfig, diff_configs
 from .data import MODEL_KEYS, Collator, LengthGroupedBatchSampler, Part, allowed_mask, encode, load_splits, make_normalizer
+from .report import write_text_atomic
 
 log = logging.getLogger("parstag.train")
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -88,9 +89,15 @@ def save_model(model, tokenizer, directory: Path, cfg: TrainConfig) -> None:
     model.save_pretrained(tmp, **kwargs)
     tokenizer.save_pretrained(tmp)
     cfg.save(tmp / "training_config.yaml")
+    # Swap, never delete first: a crash at any point leaves a complete model (old or new) on disk.
+    old = directory.with_name(directory.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
     if directory.exists():
-        shutil.rmtree(directory)
+        directory.rename(old)
     tmp.rename(directory)
+    if old.exists():
+        shutil.rmtree(old)
 
 
 class Loop:
@@ -304,7 +311,7 @@ def train_one(cfg: TrainConfig, resume: bool = False, *, fold: int | None = None
     if cfg.eval.test_at_end and acc.is_main_process:
         result.update(_test_scores(cfg, fold, tokenizer, enc, collate, acc.device))
     if acc.is_main_process:
-        (out / "result.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        write_text_atomic(out / "result.json", json.dumps(result, indent=1) + "\n")
     return result
 
 
@@ -340,5 +347,5 @@ def train(cfg: TrainConfig, resume: bool = False, *, kill_after_step: int | None
             summary[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
                             "min": min(values), "max": max(values), "n": len(values)}  # fmt: skip
     Path(cfg.output_dir).mkdir(parents=True, exist_ok=True)
-    (Path(cfg.output_dir) / "folds.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(Path(cfg.output_dir) / "folds.json", json.dumps(summary, indent=1) + "\n")
     return summary
