@@ -13,6 +13,7 @@ HELP = """data specs:
   arman:test:1                 one ARMAN fold (score it with the model trained on fold 1)
   arman:test                   every ARMAN fold, each with its own model: --model must contain {fold}
   path/to/file                 a file; format detected (conll, peyma, arman, jsonl) or given with --format
+  data/quotes/gold/dev.jsonl   quote gold (records with "quotes"): quote attribution, model and rule baseline
 
 ARMAN is never scored on its concatenated test folds: train_foldK is exactly the other two test folds,
 so that would score training data (the published 98.79/99.84).  Per-fold scores are reported as mean,
@@ -67,5 +68,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
     for unit in iter_units(evaluation.report):
         m = unit["scores"]["micro"]
         print(f"{unit['name']}: micro P {100 * m['precision']:.2f} R {100 * m['recall']:.2f} F1 {100 * m['f1']:.2f}")
+    from .quote_report import summary_lines
+
+    for line in summary_lines(evaluation.report):
+        print(line)
     print("wrote " + ", ".join(str(p) for p in written))
     return 0

@@ -326,6 +326,9 @@ def evaluate_model(model: str, data: Sequence[str], *, folds: Sequence[int] | No
     """Score ``model`` (a directory, or a template with ``{fold}``) on every data spec."""
     from datetime import datetime, timezone
 
+    from .quote_report import evaluate_quotes, split_quote_specs
+
+    data, quote_data = split_quote_specs(data, fmt)  # quote gold has no NER: scored apart (quote_report)
     units = plan_units(model, data, folds, fmt)
     factory = predictor_factory or (lambda d: load_predictor(d, device, batch_size, max_length))
     entries: dict[str, dict] = {}
@@ -363,7 +366,8 @@ def evaluate_model(model: str, data: Sequence[str], *, folds: Sequence[int] | No
     result.report = {
         "format": "parstag-report/1", "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "model": model, "scheme": "seqeval strict IOB2, entity level", "restricted_to_annotated_types": not all_types,
-        "ner": ner, "history": curves, "quotes": None,
+        "ner": ner, "history": curves,
+        "quotes": evaluate_quotes(model, quote_data, device=device, batch_size=batch_size, max_length=max_length),
     }  # fmt: skip
     return result
 

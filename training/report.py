@@ -21,10 +21,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from parstag.inference.html_view import (
-    Mark, legend_html, page, render_marked_text, style_rules, type_class, type_colour,
-)
+from parstag.inference.html_view import Mark, legend_html, page, render_marked_text, style_rules, type_class, type_colour
 from parstag.inference.labels import ENTITY_TYPES
+
+from .quote_report import html_quotes, md_quotes
 
 # -- files ------------------------------------------------------------------------------------------------
 
@@ -392,8 +392,9 @@ def _only_if(key: str, render, empty):
     return lambda report: render(report) if report.get(key) else empty
 
 
-#: (report key, markdown renderer, html renderer).  Quote evaluation will add ("quotes", ..., ...).
+#: (report key, markdown renderer, html renderer).
 SECTIONS = [
     ("ner", _only_if("ner", _md_ner, []), _only_if("ner", _html_ner, "")),
+    ("quotes", _only_if("quotes", md_quotes, []), _only_if("quotes", html_quotes, "")),
     ("history", _only_if("history", _md_history, []), _only_if("history", _html_history, "")),
 ]
