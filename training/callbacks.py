@@ -18,7 +18,6 @@ import os
 import shutil
 import signal
 import sys
-import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -270,10 +269,9 @@ def evaluate(model, parts: list[tuple[Part, Any]], collate: Collator, batch_size
     repaired into IOB2 as the tagger does; predicted entities of a type the part's corpus does not
     annotate are dropped before scoring.
     """
-    from seqeval.metrics import f1_score, precision_score, recall_score
-    from seqeval.scheme import IOB2
-
     from parstag.inference.predict import repair_iob2
+
+    from .evaluate import score_tags  # the one scorer: dev F1 here is the F1 `parstag evaluate` reports
 
     was_training = model.training
     model.eval()
@@ -303,10 +301,9 @@ def evaluate(model, parts: list[tuple[Part, Any]], collate: Collator, batch_size
     if tags_out is not None:
         tags_out.append((gold, pred))
     metrics = {f"{prefix}_loss": loss_sum / loss_n if loss_n else math.nan}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name, fn in (("f1", f1_score), ("precision", precision_score), ("recall", recall_score)):
-            metrics[f"{prefix}_{name}"] = float(fn(gold, pred, mode="strict", scheme=IOB2)) if gold else 0.0
-        if qgold:
-            metrics[f"{prefix}_quote_f1"] = float(f1_score(qgold, qpred, mode="strict", scheme=IOB2))
+    micro = score_tags(gold, pred)["micro"]
+    for name in ("f1", "precision", "recall"):
+        metrics[f"{prefix}_{name}"] = micro[name]
+    if qgold:
+        metrics[f"{prefix}_quote_f1"] = score_tags(qgold, qpred)["micro"]["f1"]
     return metrics
