@@ -37,15 +37,15 @@ from .segment import split_sentences, tokenize_words
 QUANTIZE_MODES = (None, "dynamic-int8")
 
 
-def resolve_device(device: str | torch.device | None) -> torch.device:
-    """``"auto"``/None: CUDA when available, else CPU; anything else as given."""
+def resolve_device(device: str | torch.device | None, *, check_available: bool = True) -> torch.device:
+    """``"auto"``/None: CUDA when available, else CPU; anything else as given (checked to be available)."""
     if device is None or str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         resolved = torch.device(device)
     except RuntimeError as exc:  # torch's message for "gpu" and the like; we want a one-line ValueError
         raise ValueError(f"unknown device {str(device)!r}: use cpu, cuda, cuda:N or auto") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
+    if check_available and resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device {str(device)!r} asked for, but CUDA is not available here; use --device cpu")
     return resolved
 
@@ -83,10 +83,10 @@ class Tagger:
             raise ValueError(f"quantize must be one of {QUANTIZE_MODES}, not {quantize!r}")
         if quantize is not None and (device is None or str(device) == "auto"):
             device = "cpu"  # int8 kernels are CPU kernels
+        if quantize is not None and resolve_device(device, check_available=False).type != "cpu":
+            raise ValueError("quantize='dynamic-int8' runs on the CPU only (use device='cpu')")
         self.device = resolve_device(device)
         if quantize == "dynamic-int8":
-            if self.device.type != "cpu":
-                raise ValueError("quantize='dynamic-int8' runs on the CPU only (use device='cpu')")
             from .export import quantize_dynamic_int8
 
             model = quantize_dynamic_int8(model)
@@ -117,7 +117,7 @@ class Tagger:
 
         if is_int8_export(path):
             device = "cpu" if device is None or str(device) == "auto" else device
-            if resolve_device(device).type != "cpu":
+            if resolve_device(device, check_available=False).type != "cpu":
                 raise ValueError(f"{path} holds int8 weights, which run on the CPU only (use device='cpu')")
             model, quantize = load_int8(path), None
         else:
