@@ -17,10 +17,11 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+
+from .fileio import temp_beside, write_text_atomic
 
 DEFAULT_MAX_CHARS = 200_000  # 7x the longest of 3,700 Fars/Varzesh3 articles; guards against runaway input
 
@@ -178,26 +179,6 @@ def read_existing(out: Path) -> tuple[list[str], set[str], list[dict]]:
     return lines, ids, records
 
 
-def _temp_beside(path: Path) -> tuple[int, str]:
-    """A temp file in the directory of ``path`` (so os.replace is atomic), with the usual permissions."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a plain open() would honour the umask
-    return fd, tmp
-
-
-def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = _temp_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def run_tag(args: argparse.Namespace) -> int:
     for spec in args.inputs:
         if spec != "-" and not Path(spec).exists():
@@ -229,10 +210,10 @@ def run_tag(args: argparse.Namespace) -> int:
                 yield {"id": art_id, "text": text}
 
     html_records = list(kept_records) if args.html else None
-    fd, tmp = _temp_beside(out)
+    tmp = temp_beside(out)
     start, tagged, words = time.perf_counter(), 0, 0
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
+        with open(tmp, "x", encoding="utf-8") as f:
             f.writelines(kept_lines)
             for result in tagger.stream(articles(), on_error=lambda i, e: report(i, f"{type(e).__name__}: {e}")):
                 record = public(result)
@@ -249,7 +230,7 @@ def run_tag(args: argparse.Namespace) -> int:
     if args.html:
         from .html_view import render_articles_html
 
-        write_atomic(Path(args.html), render_articles_html(html_records, title=f"parstag: {out.name}"))
+        write_text_atomic(Path(args.html), render_articles_html(html_records, title=f"parstag: {out.name}"))
     print(
         f"parstag tag: {tagged} tagged, {len(skipped)} skipped, {len(kept_lines)} kept from {out} "
         f"in {elapsed:.1f}s ({tagged / max(elapsed, 1e-9):.2f} articles/s) -> {out}",

@@ -111,7 +111,7 @@ class History(Callback):
 
     def _write(self, loop) -> None:
         if loop.accelerator.is_main_process:
-            from .report import write_text_atomic  # a killed run must never leave a truncated history
+            from parstag.inference.fileio import write_text_atomic  # a killed run must never leave a truncated history
 
             self.path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(self.path, json.dumps(self.entries, indent=1) + "\n")

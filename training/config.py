@@ -127,7 +127,7 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
     def save(self, path: str | Path) -> None:
-        from .report import write_text_atomic
+        from parstag.inference.fileio import write_text_atomic
 
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         write_text_atomic(path, dump_yaml(self.to_dict()))

@@ -15,35 +15,17 @@ from __future__ import annotations
 import html
 import json
 import math
-import os
 import re
-import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from parstag.inference.html_view import Mark, legend_html, page, render_marked_text, style_rules, type_class, type_colour
+from parstag.inference.fileio import write_text_atomic
 from parstag.inference.labels import ENTITY_TYPES
 
 from .quote_report import html_quotes, md_quotes
 
 # -- files ------------------------------------------------------------------------------------------------
-
-
-def write_text_atomic(path: str | Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file in the same directory and ``os.replace``."""
-    path = Path(path)
-    # Not mkstemp: its files are mode 0600, and a report should get the umask's permissions like any file.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_json(path: str | Path, obj) -> Path:

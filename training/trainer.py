@@ -26,12 +26,12 @@ from typing import Any
 import torch
 import yaml
 
+from parstag.inference.fileio import write_text_atomic
 from parstag.inference.labels import QUOTE_ROLES, bio_labels
 
 from . import callbacks as cb
 from .config import TrainConfig, diff_configs
 from .data import MODEL_KEYS, Collator, LengthGroupedBatchSampler, Part, allowed_mask, encode, load_splits, make_normalizer
-from .report import write_text_atomic
 
 log = logging.getLogger("parstag.train")
 _REPO_ROOT = Path(__file__).resolve().parents[1]
