@@ -55,24 +55,35 @@ def continuation_map(labels: Sequence[str]) -> list[int]:
     return out
 
 
+def repair_iob2(tags: Sequence[str]) -> list[str]:
+    """``I-X`` that does not continue an ``X`` becomes ``B-X``; labels that are not IOB2 pass through."""
+    out: list[str] = []
+    previous: str | None = None
+    for tag in tags:
+        try:
+            prefix, etype = split_tag(tag)
+        except ValueError:
+            out.append(tag)
+            previous = None
+            continue
+        if prefix == "I" and previous != etype:
+            tag = f"B-{etype}"
+        out.append(tag)
+        previous = etype
+    return out
+
+
 def spans_from_tags(tags: Sequence[str]) -> list[tuple[str, int, int]]:
-    """Entity spans ``(type, first, last_exclusive)`` over word indices, read strictly as IOB2.
+    """Entity spans ``(type, first, last_exclusive)`` over word indices, read from ``repair_iob2(tags)``.
 
     An ``I-X`` that does not continue an entity of type X starts a new one (the repair seqeval's
     lenient mode makes); strict scoring is done by seqeval itself, this is for producing output.
     """
     spans: list[tuple[str, int, int]] = []
-    current: list | None = None
-    for i, tag in enumerate(tags):
+    for i, tag in enumerate(repair_iob2(tags)):
         prefix, etype = split_tag(tag)
-        if prefix == "I" and current is not None and current[0] == etype:
-            current[2] = i + 1
-            continue
-        if current is not None:
-            spans.append(tuple(current))
-            current = None
-        if prefix in ("B", "I"):
-            current = [etype, i, i + 1]
-    if current is not None:
-        spans.append(tuple(current))
+        if prefix == "B":
+            spans.append((etype, i, i + 1))
+        elif prefix == "I":
+            spans[-1] = (etype, spans[-1][1], i + 1)
     return spans

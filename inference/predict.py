@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from .alignment import first_piece_index
-from .labels import OUTSIDE, split_tag
+from .labels import OUTSIDE, repair_iob2  # repair_iob2 re-exported: part of this module's API
 
 #: Default positions per packed row: measured fastest for bert-base on CPU (docs/inference.md).
 PACK_LENGTH = 128
@@ -43,24 +43,6 @@ class WordPrediction:
     ner_scores: list[float]
     quote_tags: list[str] | None = None
     quote_scores: list[float] | None = None
-
-
-def repair_iob2(tags: Sequence[str]) -> list[str]:
-    """``I-X`` that does not continue an ``X`` becomes ``B-X``; labels that are not IOB2 pass through."""
-    out: list[str] = []
-    previous: str | None = None
-    for tag in tags:
-        try:
-            prefix, etype = split_tag(tag)
-        except ValueError:
-            out.append(tag)
-            previous = None
-            continue
-        if prefix == "I" and previous != etype:
-            tag = f"B-{etype}"
-        out.append(tag)
-        previous = etype
-    return out
 
 
 def plan_windows(n_pieces: int, capacity: int, overlap: int) -> list[tuple[int, int]]:

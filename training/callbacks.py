@@ -269,7 +269,7 @@ def evaluate(model, parts: list[tuple[Part, Any]], collate: Collator, batch_size
     repaired into IOB2 as the tagger does; predicted entities of a type the part's corpus does not
     annotate are dropped before scoring.
     """
-    from parstag.inference.predict import repair_iob2
+    from parstag.inference.labels import repair_iob2
 
     from .evaluate import score_tags  # the one scorer: dev F1 here is the F1 `parstag evaluate` reports
 
