@@ -42,6 +42,9 @@ class Quote(TypedDict):
     score: float
 
 
+#: Reported content is a clause: a shorter QUOTE piece is tagging noise (no gold quote has fewer than 4
+#: words), unless its form says it is a quote (in marks, or after a colon).
+MIN_QUOTE_WORDS = 3
 OPEN_MARKS = "«\"“‘"
 CLOSE_MARKS = "»\"”’"
 MARKS = OPEN_MARKS + CLOSE_MARKS
@@ -161,23 +164,68 @@ def _fits(etype: str, want: str | None) -> bool:  # countries speak for governme
     return etype in ("PER", "ORG") if want is None else etype == want or (want == "ORG" and etype == "LOC")
 
 
+def _joinable(text: str, prev: dict, q: dict, blockers: list[dict]) -> bool:
+    """May QUOTE piece ``q`` continue ``prev``?  A tagger cuts a quote into pieces where it lost the thread
+    for a word or a sentence; two pieces are one quote unless something in between says they are two:
+    a cue or speaker (a new attribution), a paragraph break (outside one pair of marks), a colon, or a
+    mark that closes one quoted passage and opens the next."""
+    if q["start"] < prev["end"] or any(prev["end"] <= b["start"] and b["end"] <= q["start"] for b in blockers):
+        return False
+    gap = text[prev["end"]:q["start"]]
+    if not any(ch.isalnum() or ch in ":" + MARKS or ch == "\n" for ch in gap):
+        return True
+    # Content in one pair of marks is one quote even across paragraphs (guidelines 3.3).
+    opened = text[max(0, prev["start"] - 3):prev["start"]].rstrip()[-1:] in OPEN_MARKS
+    if opened and not any(ch in MARKS for ch in gap):
+        return True
+    return "\n" not in gap and ":" not in gap and not any(ch in MARKS for ch in gap) and \
+        not any(ch in CLOSE_MARKS for ch in text[prev["end"] - 1:prev["end"]])
+
+
+def _sentence_start(text: str, floor: int, pos: int) -> int:
+    """Start of the sentence holding ``pos`` (not before ``floor``)."""
+    last = floor
+    for m in _SENTENCE_END.finditer(text, floor, pos):
+        last = m.end()
+    return _strip(text, last, pos)[0] if last < pos else pos
+
+
+def _colon_quote(text: str, q: dict) -> bool:  # "X گفت: ..." -- not a quote in marks, which ends at its mark
+    before = text[max(0, q["start"] - 5):q["start"]].rstrip(_SPACES)
+    return before.endswith(":") and text[q["start"]] not in OPEN_MARKS
+
+
+def _marked_or_colon(text: str, q: dict) -> bool:
+    return _colon_quote(text, q) or text[max(0, q["start"] - 3):q["start"]].rstrip(_SPACES)[-1:] in OPEN_MARKS
+
+
 def _merge_quote_spans(text: str, quotes: list[dict], blockers: list[dict]) -> list[dict]:
-    """Join QUOTE pieces of one paragraph separated only by space/punctuation (a sentence-wise tagger
-    cuts a multi-sentence colon quote into one piece per sentence)."""
+    """Join the QUOTE pieces of one quote (see ``_joinable``), then run each colon quote on to the end of
+    its paragraph (guidelines 3.1) or to the sentence where the next attribution starts: a sentence-wise
+    tagger sees no colon in the second sentence of a colon quote and often misses it."""
     out: list[dict] = []
     for q in quotes:
-        prev = out[-1] if out else {"start": 0, "end": q["start"] + 1}
-        gap = text[prev["end"]:q["start"]]
-        # Content in one pair of marks is one quote even across paragraphs (guidelines 3.3).
-        same_par = "\n" not in gap or (text[max(0, prev["start"] - 3):prev["start"]].rstrip()[-1:] in OPEN_MARKS
-                                       and not any(ch in MARKS for ch in gap))
-        if q["start"] >= prev["end"] and same_par and not any(ch.isalnum() or ch == ":" for ch in gap) and not any(
-                prev["end"] <= b["start"] and b["end"] <= q["start"] for b in blockers):
-            prev["end"] = max(prev["end"], q["end"])
-            prev["scores"].append(q["score"])
+        if out and _joinable(text, out[-1], q, blockers):
+            out[-1]["end"] = max(out[-1]["end"], q["end"])
+            out[-1]["scores"].append(q["score"])
         else:
             out.append({"start": q["start"], "end": q["end"], "scores": [q["score"]]})
-    return out
+    merged: list[dict] = []
+    for q in out:
+        if merged and q["start"] < merged[-1]["end"]:  # reached by the colon quote before it
+            merged[-1]["end"] = max(merged[-1]["end"], q["end"])
+            continue
+        if _colon_quote(text, q):
+            _, pe = paragraph_bounds(text, q["start"])
+            nxt = [b["start"] for b in blockers if q["end"] <= b["start"] < pe]
+            nxt += [o["start"] for o in out if q["end"] < o["start"] < pe and text[o["start"]] in OPEN_MARKS]
+            limit = _sentence_start(text, q["end"], min(nxt)) if nxt else pe
+            end = _strip(text, q["start"], max(q["end"], limit))[1]
+            if end > q["end"]:
+                swallowed = [o for o in out if q["end"] <= o["start"] and o["end"] <= end]
+                q = {**q, "end": end, "scores": q["scores"] + [s for o in swallowed for s in o["scores"]]}
+        merged.append(q)
+    return merged
 
 
 def _find_cue(text: str, q: dict, cues: list[dict], quotes: list[dict]) -> dict | None:
@@ -323,6 +371,9 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
                 # entity at its nearest earlier mention.
                 entity = relocate(text, prev["entity"], q["start"])
                 inherited = True
+        if (cue is None and speaker is None and not inherited) or (
+                len(text[q["start"]:q["end"]].split()) < MIN_QUOTE_WORDS and not _marked_or_colon(text, q)):
+            continue  # content nobody is said to have said (a headline, a stray piece), or a fragment
         scores = q["scores"] + [x["score"] for x in (cue, speaker) if x is not None]
         out.append({
             "quote": make_span(text, q["start"], q["end"]),

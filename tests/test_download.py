@@ -23,6 +23,7 @@ from parstag.training.download import (
     SOURCES,
     ChecksumError,
     DownloadError,
+    Source,
     check_installed,
     download_corpus,
     mirror_url,
@@ -63,6 +64,13 @@ def _served(root: Path, url: str) -> Path:
     path = root / urlsplit(url).path.lstrip("/")
     path.parent.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def serve_news(root: Path, tamper: str | None = None) -> None:
+    """The news files under their GitHub paths (news/, sports/), not their installed ones (fars/, varzesh3/)."""
+    for name, url in SOURCES["news"].urls.items():
+        data = (SHARED / "news" / name).read_bytes()
+        _served(root, url).write_bytes(data.replace(b'"title"', b'"titel"', 1) if name == tamper else data)
 
 
 def serve_peyma(root: Path, tamper: str | None = None) -> None:
@@ -209,3 +217,52 @@ def test_cli_download_failure_is_one_line(server, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("parstag data download: error: test.txt (from ") and err.count("\n") == 1
     assert "Traceback" not in err and not (tmp_path / "d").exists()
+
+
+def test_news_download_installs_the_shared_layout(server, tmp_path):
+    base, root, requests = server
+    serve_news(root)
+    target = download_corpus("news", tmp_path / "data", base_url=base)
+    assert target == tmp_path / "data" / "news"
+    names = sorted(SOURCES["news"].sha256)
+    assert names == sorted(str(p.relative_to(SHARED / "news")) for p in (SHARED / "news").rglob("*.json"))
+    assert leftovers(tmp_path / "data") == sorted([target, target / "fars", target / "varzesh3",
+                                                   *(target / name for name in names)])  # fmt: skip
+    for name in names:
+        assert (target / name).read_bytes() == (SHARED / "news" / name).read_bytes()
+    assert sorted(requests) == sorted(
+        f"/language-ml/course-nlp-ir-1-text-exploring/HEAD/exploring-datasets/{d}/{f}"
+        for d, files in (("news", [f"fars-news-{n}.json" for n in range(1, 5)]),
+                         ("sports", [f"varzesh3-{n}.json" for n in range(1, 6)])) for f in files)  # fmt: skip
+    assert check_installed(target, "news") == []
+    download_corpus("news", tmp_path / "data", base_url=base)  # verified files present: no request
+    assert len(requests) == 9
+
+
+def test_tampered_news_file_is_rejected_and_nothing_is_left(server, tmp_path):
+    base, root, _ = server
+    serve_news(root, tamper="varzesh3/varzesh3-4.json")
+    with pytest.raises(ChecksumError, match=r"varzesh3/varzesh3-4\.json \(from http://127\.0\.0\.1:\d+/language-ml/"
+                                            r".*/sports/varzesh3-4\.json\): SHA-256 \w+ is not the pinned 32607f64"):
+        download_corpus("news", tmp_path / "data" / "corpora", base_url=base)
+    assert not (tmp_path / "data").exists()  # no staging folder with its fars/ and varzesh3/ either
+
+
+def test_cli_download_news(server, tmp_path, capsys):
+    base, root, _ = server
+    serve_news(root)
+    assert main(["download", "news", "--to", str(tmp_path / "d"), "--base-url", base, "--no-progress"]) == 0
+    assert capsys.readouterr().out.startswith(f"news: 9 files downloaded and verified in {tmp_path / 'd' / 'news'}\n")
+
+
+@pytest.mark.parametrize("name", ["../x.txt", "/etc/passwd", "a/../../x", "a//b", "./a", "a/", "", "a\\b", "a\0b"])
+def test_source_refuses_names_that_leave_the_target(name):
+    with pytest.raises(ValueError, match="must be relative"):
+        Source(urls={name: "https://example.org/x"}, sha256={name: "0" * 64})
+    with pytest.raises(ValueError, match="must be relative"):
+        Source(urls={"x.txt": "https://example.org/x"}, sha256={name: "0" * 64})
+
+
+def test_archive_members_cannot_have_folders():
+    with pytest.raises(ValueError, match="cannot have folders"):
+        Source(urls={"a.zip": "https://example.org/a.zip"}, sha256={"d/x.txt": "0" * 64}, archive="a.zip")

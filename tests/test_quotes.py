@@ -165,3 +165,46 @@ def test_arbitrary_role_spans_never_break_the_linker():
         quotes = link_quotes(text, roles, ents)
         check_offsets(text, quotes)
         assert all(q["quote"]["text"] and q["kind"] in ("direct", "indirect") for q in quotes)
+
+
+def test_a_colon_quote_runs_on_to_the_paragraph_end_over_untagged_sentences():
+    # The tagger saw no colon in the second and third sentence and tagged nothing there.
+    text = "وزیر نیرو گفت: مصرف برق رکورد زد. این رقم بی‌سابقه است. باید صرفه‌جویی کنیم.\nجمله بعدی خبر است."
+    roles = [span(text, "وزیر نیرو", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "مصرف برق رکورد زد.", "QUOTE")]
+    [q] = link_quotes(text, roles, [])
+    assert q["quote"]["text"] == "مصرف برق رکورد زد. این رقم بی‌سابقه است. باید صرفه‌جویی کنیم."
+    assert q["kind"] == "direct"
+
+
+def test_a_colon_quote_stops_before_the_sentence_of_the_next_attribution():
+    text = "وزیر گفت: مصرف برق رکورد زد. این رقم بی‌سابقه است. وی افزود: مردم صرفه‌جویی کنند."
+    roles = [span(text, "وزیر", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "مصرف برق رکورد زد.", "QUOTE"),
+             span(text, "وی", "SPEAKER"), span(text, "افزود", "CUE"), span(text, "مردم صرفه‌جویی کنند.", "QUOTE")]
+    a, b = link_quotes(text, roles, [])
+    assert a["quote"]["text"] == "مصرف برق رکورد زد. این رقم بی‌سابقه است."
+    assert b["quote"]["text"] == "مردم صرفه‌جویی کنند." and b["cue"]["text"] == "افزود"
+
+
+def test_a_hole_in_a_quote_is_filled_but_two_marked_passages_stay_two():
+    text = "وزیر گفت که مصرف برق در تابستان امسال رکورد زد."
+    roles = [span(text, "وزیر", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "مصرف برق در", "QUOTE"),
+             span(text, "امسال رکورد زد.", "QUOTE")]
+    [q] = link_quotes(text, roles, [])
+    assert q["quote"]["text"] == "مصرف برق در تابستان امسال رکورد زد." and q["kind"] == "indirect"
+    text = "وزیر گفت «مصرف برق رکورد زد» و «باید صرفه‌جویی کنیم»."
+    roles = [span(text, "وزیر", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "مصرف برق رکورد زد", "QUOTE"),
+             span(text, "باید صرفه‌جویی کنیم", "QUOTE")]
+    assert [q["quote"]["text"] for q in link_quotes(text, roles, [])] == ["مصرف برق رکورد زد", "باید صرفه‌جویی کنیم"]
+
+
+def test_fragments_and_unattributed_content_are_dropped():
+    text = "سقوط قیمت نفت در بازار جهانی\n\nوزیر نفت با اشاره به بازار گفت که قیمت‌ها پایین آمده است."
+    roles = [span(text, "سقوط قیمت نفت در بازار جهانی", "QUOTE"),  # a headline nobody is said to say
+             span(text, "وزیر نفت", "SPEAKER"), span(text, "بازار", "QUOTE", occ=2),  # a one-word fragment
+             span(text, "گفت", "CUE"), span(text, "قیمت‌ها پایین آمده است.", "QUOTE")]
+    [q] = link_quotes(text, roles, [])
+    assert q["quote"]["text"] == "قیمت‌ها پایین آمده است." and q["speaker"]["text"] == "وزیر نفت"
+    # Short but direct by form: kept.
+    text = "سرمربی گفت: آماده‌ایم."
+    roles = [span(text, "سرمربی", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "آماده‌ایم.", "QUOTE")]
+    assert [q["quote"]["text"] for q in link_quotes(text, roles, [])] == ["آماده‌ایم."]

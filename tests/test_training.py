@@ -210,6 +210,28 @@ def test_mixed_corpora_and_joint_quote_head(tmp_path):
     assert model.config.parstag["tasks"] == ["ner", "quotes"]
 
 
+def test_jsonl_articles_are_cut_into_the_taggers_sentences(tmp_path):
+    """Training cuts articles where ``segment.split_sentences`` does (line breaks, «...؟»، continuations), so the
+    model trains on the units the tagger feeds it; a quote that runs on continues with I- after the cut."""
+    from parstag.inference.segment import split_sentences, tokenize_words
+    from parstag.training.config import CorpusSpec
+    from parstag.training.data import _read_jsonl
+
+    text = "تیتر خبر بدون نقطه\n\nوزیر گفت: «چرا؟»، او پرسید. مصرف برق رکورد زد. باید صرفه‌جویی کرد."
+    q0 = text.index("مصرف")
+    rec = {"id": "a1", "text": text, "spans": [
+        {"start": text.index("وزیر"), "end": text.index("وزیر") + 4, "label": "SPEAKER"},
+        {"start": text.index("گفت"), "end": text.index("گفت") + 3, "label": "CUE"},
+        {"start": q0, "end": len(text), "label": "QUOTE"}]}
+    path = tmp_path / "q.jsonl"
+    path.write_text(json.dumps(rec, ensure_ascii=False) + "\n", encoding="utf-8")
+    ds, _ = _read_jsonl(path, CorpusSpec(name="q", reader="jsonl", train=str(path)))
+    assert ds["tokens"] == [[text[a:b] for a, b in tokenize_words(text, s, e)] for s, e in split_sentences(text)]
+    assert len(ds) == 4 and ds["tokens"][0] == ["تیتر", "خبر", "بدون", "نقطه"]
+    assert ds["quote_tags"][1][:2] == ["B-SPEAKER", "B-CUE"] and set(ds["quote_tags"][1][2:]) == {"O"}
+    assert ds["quote_tags"][2][0] == "B-QUOTE" and ds["quote_tags"][3] == ["I-QUOTE"] * len(ds["tokens"][3])
+
+
 def test_folds_run_one_training_each_and_summarise(tmp_path):
     from parstag.training.trainer import train
 
@@ -246,8 +268,9 @@ def test_early_stopping_best_model_and_eval_schedule():
     for step, f1 in [(1, 0.5), (2, 0.7), (3, 0.705), (4, 0.69)]:
         loop.state.global_step = step
         for c in (stopper, best):
-            c.on_evaluate(loop, {"dev_f1": f1}, control)
+            c.on_evaluate(loop, {"dev_score": f1, "dev_f1": f1}, control)
     assert control.stop and stopper.best == 0.7 and best.best == 0.705 and best.best_step == 3 and loop.saved == 3
+    assert best.best_metrics == {"dev_score": 0.705, "dev_f1": 0.705}
     restored = cb.EarlyStopping(patience=2)
     restored.load_state_dict(stopper.state_dict())
     assert restored.bad == 2

@@ -152,9 +152,10 @@ def _round(value: float | None) -> float | None:
 
 
 class EarlyStopping(Callback):
-    """Stop after ``patience`` evaluations without a dev F1 gain of more than ``min_delta``."""
+    """Stop after ``patience`` evaluations without a dev score gain of more than ``min_delta`` (``dev_score``:
+    the NER F1, or with a quote head the mean of the NER and quote-role F1s)."""
 
-    def __init__(self, patience: int, min_delta: float = 0.0, metric: str = "dev_f1"):
+    def __init__(self, patience: int, min_delta: float = 0.0, metric: str = "dev_score"):
         self.patience, self.min_delta, self.metric = patience, min_delta, metric
         self.best: float | None = None
         self.bad = 0
@@ -178,16 +179,19 @@ class EarlyStopping(Callback):
 
 
 class BestModel(Callback):
-    """Keep the model with the best dev F1 in ``output_dir/model`` (the last one when there is no dev)."""
+    """Keep the model with the best dev score in ``output_dir/model`` (the last one when there is no dev);
+    ``best_metrics`` are all dev metrics of that evaluation."""
 
-    def __init__(self, metric: str = "dev_f1"):
+    def __init__(self, metric: str = "dev_score"):
         self.metric = metric
         self.best: float | None = None
         self.best_step: int | None = None
+        self.best_metrics: dict[str, float] = {}
 
     def on_evaluate(self, loop, metrics, control):
         if self.best is None or metrics[self.metric] > self.best:
             self.best, self.best_step = metrics[self.metric], loop.state.global_step
+            self.best_metrics = {k: v for k, v in metrics.items() if k.startswith("dev_")}
             loop.save_model()
 
     def on_train_end(self, loop):
@@ -195,10 +199,11 @@ class BestModel(Callback):
             loop.save_model()
 
     def state_dict(self):
-        return {"best": self.best, "best_step": self.best_step}
+        return {"best": self.best, "best_step": self.best_step, "best_metrics": self.best_metrics}
 
     def load_state_dict(self, state):
         self.best, self.best_step = state["best"], state["best_step"]
+        self.best_metrics = state.get("best_metrics", {})
 
 
 class Checkpointer(Callback):
@@ -304,6 +309,10 @@ def evaluate(model, parts: list[tuple[Part, Any]], collate: Collator, batch_size
     micro = score_tags(gold, pred)["micro"]
     for name in ("f1", "precision", "recall"):
         metrics[f"{prefix}_{name}"] = micro[name]
+    # The selection score: the mean F1 of the heads that have dev data (NER alone: the NER F1).
+    heads = [micro["f1"]] if any(t != OUTSIDE for tags in gold for t in tags) or not qgold else []
     if qgold:
         metrics[f"{prefix}_quote_f1"] = score_tags(qgold, qpred)["micro"]["f1"]
+        heads.append(metrics[f"{prefix}_quote_f1"])
+    metrics[f"{prefix}_score"] = sum(heads) / len(heads)
     return metrics

@@ -92,6 +92,8 @@ class OptimConfig:
     max_grad_norm: float = _f(1.0, "gradient clipping norm (0: off)", min=0.0)
     seed: int = _f(42, "seed for initialisation, shuffling and dropout")
     max_length: int = _f(128, "maximum pieces per sentence, [CLS] and [SEP] included", min=8)
+    quote_loss_weight: float = _f(1.0, "weight of the quote-role loss against the NER loss (one encoder serves both)",
+                                  min=0.0)
     label_all_tokens: bool = _f(False, "label continuation pieces too (B- becomes I-) instead of ignoring them")
     group_by_length: bool = _f(True, "batch sentences of similar length (shuffled mega-batches)")
     mixed_precision: str = _f("no", "no | fp16 | bf16 (bf16 is SLOW on CPUs without AMX)", choices=("no", "fp16", "bf16"))
@@ -101,8 +103,9 @@ class OptimConfig:
 class EvalConfig:
     strategy: str = _f("epoch", "when to evaluate on dev", choices=("epoch", "steps", "no"))
     every_steps: int | None = _f(None, "with strategy 'steps': evaluate every N optimizer steps", min=1)
-    patience: int | None = _f(None, "early stopping: stop after N evaluations without dev F1 improvement", min=1)
-    min_delta: float = _f(0.0, "smallest dev F1 gain that counts as an improvement", min=0.0)
+    patience: int | None = _f(None, "early stopping: stop after N evaluations without dev score improvement "
+                              "(the NER F1; with a quote head, the mean of the NER and quote-role F1)", min=1)
+    min_delta: float = _f(0.0, "smallest dev score gain that counts as an improvement", min=0.0)
     log_every_steps: int = _f(50, "log the training loss every N optimizer steps", min=1)
     test_at_end: bool = _f(False, "score the best model on the test split after training (final figures only)")
 

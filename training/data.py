@@ -81,18 +81,20 @@ def _read(spec: CorpusSpec, split: str, fold: int | None) -> tuple[Dataset, tupl
     return ds.add_column("corpus", [spec.name] * len(ds)), annotated
 
 
-_SENTENCE_END = {".", "!", "?", "؟", "…"}
-
-
 def _read_jsonl(path: Path, spec: CorpusSpec) -> tuple[Dataset, Any]:
     """Our JSONL span records; entity spans -> ``ner_tags``, SPEAKER/CUE/QUOTE spans -> ``quote_tags``.
 
     The span reader knows only entity types, so it reads the file twice: once with the quote roles
     dropped, once with only the quote roles under stand-in entity types (same words, same span checks),
-    renamed back.  Records (whole articles) are cut into sentences after sentence-final punctuation; a
-    quote that runs on continues with I- in the next piece.
+    renamed back.  Records (whole articles) are cut into the sentences of ``segment.split_sentences``,
+    the cut the tagger makes at inference, so that the model trains on the units it will see; a quote
+    that runs on continues with I- in the next sentence (the linker joins the pieces again).
     """
+    import json
+
     from datasets import Dataset
+
+    from parstag.inference.segment import split_sentences, tokenize_words
 
     from . import corpora
 
@@ -104,15 +106,23 @@ def _read_jsonl(path: Path, spec: CorpusSpec) -> tuple[Dataset, Any]:
     quotes = corpora.read_jsonl_spans(path, type_map=dict.fromkeys(generic) | stand_in, corpus=spec.name,
                                       annotated_types=list(stand_in.values()))  # fmt: skip
     qtags = [[t if t == OUTSIDE else f"{t[:2]}{back[t[2:]]}" for t in tags] for tags in quotes["ner_tags"]]
+    # The reader has checked every record; read the texts again for the sentence offsets.
+    texts = {(rec := json.loads(line))["id"]: rec["text"] for line in corpora._read_lines(path) if line.strip()}
     rows: dict[str, list] = {"id": [], "tokens": [], "ner_tags": [], "quote_tags": []}
     for rid, tokens, tags, q in zip(ner["id"], ner["tokens"], ner["ner_tags"], qtags):
-        start = 0
-        for i, tok in enumerate(tokens):
-            if tok in _SENTENCE_END or i == len(tokens) - 1:
+        text = texts[rid]
+        starts = [s for s, _ in tokenize_words(text)]
+        assert len(starts) == len(tokens), rid  # the same segmentation the reader used
+        first = 0
+        for _, end in split_sentences(text):
+            last = first
+            while last < len(starts) and starts[last] < end:
+                last += 1
+            if last > first:
                 rows["id"].append(f"{rid}#{len(rows['id'])}")
                 for key, values in (("tokens", tokens), ("ner_tags", tags), ("quote_tags", q)):
-                    rows[key].append(values[start : i + 1])
-                start = i + 1
+                    rows[key].append(values[first:last])
+            first = last
     return Dataset.from_dict(rows), corpora.corpus_report(ner)
 
 

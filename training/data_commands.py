@@ -1,26 +1,40 @@
-"""``parstag data``: corpus statistics and corpus downloads from the command line.
+"""``parstag data``: corpus statistics, corpus downloads and silver quote data from the command line.
 
 The problem: before training on a corpus one needs to see what is in it (sizes, entity counts,
-duplicates, conflicting annotations, sentence lengths) and to get it at all (the licences keep ARMAN
-and PEYMA out of this repository).  ``add_data_parser(subparsers)`` registers ``data stats`` and
-``data download`` on the ``parstag`` parser (training/cli.py); each handler returns an exit status and
-prints failures as one line ``parstag data ACTION: error: ...``, never a traceback.  Registration
-imports nothing heavy: ``datasets`` is imported only when ``stats`` runs.
+duplicates, conflicting annotations, sentence lengths) and to get it at all (the licences keep ARMAN,
+PEYMA and the raw news out of this repository); and the quote tagger needs far more training articles
+than the gold has, which the rule annotator (``parstag.inference.quote_rules``) can label ("silver").
+``add_data_parser(subparsers)`` registers ``data stats``, ``data download`` and ``data silver`` on the
+``parstag`` parser (training/cli.py); each handler returns an exit status and prints failures as one line
+``parstag data ACTION: error: ...``, never a traceback.  Registration imports nothing heavy: ``datasets``
+is imported only when ``stats`` runs, the rules only when ``silver`` runs.
+
+Silver data (:func:`write_silver`) must never hold a gold dev/test article (that would leak the
+evaluation into training), must be the same bytes on every run (files and articles in a fixed order),
+and every record must load with ``corpora.read_jsonl_spans`` as it is, without ``repair``: the rules
+work on characters, the reader on ``segment.tokenize_words`` words, and the rare record with a span
+off the word boundaries (U+200E marks inside a word, 23 of 3,617 articles) is dropped and counted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import sys
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 FORMATS = ("auto", "arman", "peyma", "conll", "jsonl")
+#: Left out of silver data by default (those that exist, relative to the working directory): the gold's
+#: evaluation splits.
+GOLD_EXCLUDE = (Path("data/quotes/gold/dev.jsonl"), Path("data/quotes/gold/test.jsonl"))
 
 
 def add_data_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Register ``data stats`` and ``data download``; handlers are stored as ``args.func(args) -> int``."""
+    """Register ``data stats|download|silver``; handlers are stored as ``args.func(args) -> int``."""
     from .download import SOURCES
 
     data = subparsers.add_parser("data", help="corpus statistics and downloads",
@@ -55,7 +69,33 @@ def add_data_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     download.add_argument("--no-progress", action="store_true", help="no progress bar")
     download.add_argument("--timeout", type=float, default=60.0, help="seconds per network operation")
     download.set_defaults(func=run_download)
+
+    silver = actions.add_parser(
+        "silver", help="rule-annotated (silver) quote training data from the raw news, as JSONL",
+        description="Annotate raw news articles with the quote rules and write gold-format JSONL records "
+        "(split 'silver'; ids like the gold's, fars-news-1.json -> fars-1-0012). Source folders and their "
+        "*.json files are taken in name order, articles in file order, so the output is the same every run. "
+        "Records with a span off the word boundaries are left out and counted.",
+    )  # fmt: skip
+    silver.add_argument("--news", type=Path, default=None, metavar="DIR",
+                        help="folder of source folders of news JSON files (fars/*.json, varzesh3/*.json; "
+                        "default: DATA/news, DATA being $PARSTAG_DATA, ./data/corpora or ../shared/data)")
+    silver.add_argument("--exclude", type=Path, nargs="*", default=None, metavar="FILE",
+                        help="JSONL records (gold) whose articles are left out, matched by exact text (default: "
+                        f"{' and '.join(map(str, GOLD_EXCLUDE))} under the working directory, those that exist; "
+                        "--exclude with no FILE excludes nothing)")
+    silver.add_argument("--articles", type=_positive_int, default=None, metavar="N",
+                        help="articles per source folder, after exclusion (default: all)")
+    silver.add_argument("--out", type=Path, required=True, metavar="PATH", help="output JSONL file")
+    silver.add_argument("--no-progress", action="store_true", help="no progress bar")
+    silver.set_defaults(func=run_silver)
     return data
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive integer")
+    return int(value)
 
 
 def _fail(action: str, exc: BaseException) -> int:
@@ -116,8 +156,142 @@ def run_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def _natural(path: Path) -> list:
+    """Sort key: numbers by value, so that ``x-10.json`` follows ``x-9.json``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name)]
+
+
+def _excluded_texts(paths: Iterable[Path]) -> set[str]:
+    """The ``text`` of every record in the JSONL files ``paths``."""
+    from .corpora import CorpusError, _read_lines
+
+    texts = set()
+    for path in paths:
+        for no, line in enumerate(_read_lines(path), 1):
+            if not line.strip():
+                continue
+            try:
+                text = json.loads(line)["text"]
+            except json.JSONDecodeError as exc:
+                raise CorpusError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, no) from None
+            except (KeyError, TypeError):
+                text = None
+            if not isinstance(text, str):
+                raise CorpusError('expected a JSON record with a "text" string', path, no)
+            texts.add(text)
+    return texts
+
+
+def _news_articles(path: Path) -> list[dict]:
+    """The articles of one news file, each checked to have the fields ``article_text`` joins."""
+    from .corpora import CorpusError, _read_lines
+
+    try:
+        articles = json.loads("\n".join(_read_lines(path)))
+    except json.JSONDecodeError as exc:
+        raise CorpusError(f"invalid JSON ({exc.msg} at column {exc.colno})", path, exc.lineno) from None
+    if not isinstance(articles, list):
+        raise CorpusError("expected a JSON list of articles", path)
+    for i, art in enumerate(articles):
+        if not (isinstance(art, dict) and isinstance(art.get("title"), str) and isinstance(art.get("abstract"), str)
+                and isinstance(art.get("paragraphs"), list) and all(isinstance(p, str) for p in art["paragraphs"])):
+            raise CorpusError(f"article {i}: expected {{\"title\": str, \"abstract\": str, \"paragraphs\": [str]}}",
+                              path)  # fmt: skip
+    return articles
+
+
+def _on_word_boundaries(record: dict) -> bool:
+    """Whether every span starts and ends where a ``tokenize_words`` word does: what ``read_jsonl_spans``
+    needs without ``repair`` (words do not overlap, so that is the same as its first/last covered word)."""
+    from parstag.inference.segment import tokenize_words
+
+    words = tokenize_words(record["text"])
+    starts, ends = {s for s, _ in words}, {e for _, e in words}
+    return all(sp["start"] < sp["end"] and sp["start"] in starts and sp["end"] in ends for sp in record["spans"])
+
+
+def write_silver(news_dir: str | os.PathLike, out: str | os.PathLike, exclude: Iterable[str | os.PathLike] = (),
+                 articles: int | None = None, progress: bool = False) -> dict[str, int]:  # fmt: skip
+    """Write rule-annotated records of the articles under ``news_dir`` (``<source>/*.json``) to ``out``.
+
+    Source folders and files are taken in (natural) name order, articles in file order; an article whose
+    text is the ``text`` of a record in an ``exclude`` file is left out, and ``articles`` caps the articles
+    taken per source folder after that.  Records with a span off the word boundaries are dropped.  ``out``
+    is written atomically (its folder is created).  Returns the counts ``read`` (excluded ones included),
+    ``excluded``, ``skipped`` (off word boundaries), ``written`` and ``quotes`` (in the written records).
+    Raises :class:`corpora.CorpusError` (one line naming the file) on a missing folder or a bad file.
+    """
+    from tqdm import tqdm
+
+    from parstag.inference.fileio import write_text_atomic
+    from parstag.inference.quote_rules import article_text, silver_records
+
+    from .corpora import CorpusError, CorpusNotFoundError
+
+    news_dir, out = Path(news_dir), Path(out)
+    hint = f"run `parstag data download news --to {news_dir.parent}` (or pass --news DIR)"
+    if not news_dir.is_dir():
+        raise CorpusNotFoundError(f"no such news folder; {hint}", news_dir)
+    folders = sorted((d for d in news_dir.iterdir() if d.is_dir()), key=_natural)
+    files = {d: sorted((f for f in d.glob("*.json") if f.is_file()), key=_natural) for d in folders}
+    if not any(files.values()):
+        raise CorpusNotFoundError(f"no news files (SOURCE/*.json); {hint}", news_dir)
+    skip = _excluded_texts(Path(p) for p in exclude)
+    counts = dict.fromkeys(("read", "excluded", "skipped", "written", "quotes"), 0)
+    chosen: list[tuple[str, str, dict]] = []  # (id, source, article)
+    seen: dict[str, Path] = {}
+    for folder, paths in files.items():
+        taken = 0
+        for path in paths:
+            number = path.stem.rsplit("-", 1)[-1]  # ids as in the gold: fars/fars-news-1.json -> fars-1-0012
+            for i, art in enumerate(_news_articles(path)):
+                if articles is not None and taken >= articles:
+                    break
+                counts["read"] += 1
+                if article_text(art) in skip:
+                    counts["excluded"] += 1
+                    continue
+                rid = f"{folder.name}-{number}-{i:04d}"
+                if rid in seen:  # two files whose names end in the same number
+                    raise CorpusError(f"article {i}: id {rid!r} is also made from {seen[rid]}", path)
+                seen[rid] = path
+                chosen.append((rid, folder.name, art))
+                taken += 1
+    lines = []
+    for rid, source, art in tqdm(chosen, desc="silver", unit="art", file=sys.stderr, disable=not progress,
+                                 mininterval=0.5):  # fmt: skip
+        (record,) = silver_records([(rid, art)], source=source)
+        if not _on_word_boundaries(record):
+            counts["skipped"] += 1
+            continue
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+        counts["quotes"] += len(record["quotes"])
+    if not lines:  # an empty file is no corpus: read_jsonl_spans refuses it
+        raise CorpusError(f"no articles left to write ({counts['read']} read, {counts['excluded']} excluded, "
+                          f"{counts['skipped']} skipped)", news_dir)  # fmt: skip
+    counts["written"] = len(lines)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(out, "".join(lines))
+    return counts
+
+
+def run_silver(args: argparse.Namespace) -> int:
+    from .corpora import data_dir
+
+    news = args.news if args.news is not None else data_dir() / "news"
+    exclude = args.exclude if args.exclude is not None else [p for p in GOLD_EXCLUDE if p.is_file()]
+    try:
+        counts = write_silver(news, args.out, exclude, args.articles,
+                              progress=not args.no_progress and sys.stderr.isatty())  # fmt: skip
+    except (ValueError, OSError) as exc:  # CorpusError is a ValueError
+        return _fail("silver", exc)
+    print(f"silver: {counts['read']} articles read, {counts['excluded']} excluded, {counts['skipped']} skipped "
+          f"(spans off word boundaries), {counts['written']} written with {counts['quotes']} quotes to {args.out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m parstag.training.data_commands stats|download ...`` (the same as ``parstag data ...``)."""
+    """``python -m parstag.training.data_commands stats|download|silver ...`` (the same as ``parstag data ...``)."""
     parser = argparse.ArgumentParser(prog="parstag")
     add_data_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["data", *(sys.argv[1:] if argv is None else argv)])

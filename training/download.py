@@ -1,4 +1,4 @@
-"""Fetch ARMAN and PEYMA from their public homes, verified against pinned SHA-256 sums.
+"""Fetch ARMAN, PEYMA and the raw news articles from their public homes, verified against pinned SHA-256 sums.
 
 The problem: the corpora's licences keep them out of this repository, so every user downloads them,
 and a reader must never pick up a half-written, truncated or altered file.  So everything is fetched
@@ -9,6 +9,10 @@ system).  On any failure the staging directory is removed and nothing is left in
 ``base_url`` (or ``$PARSTAG_DOWNLOAD_BASE``) replaces scheme and host of every URL and keeps the path,
 so a mirror (or a test server) serves the files under their GitHub paths, e.g.
 ``<base>/overfit-ir/persian-twitter-ner/master/ner_data/peyma/train.txt``.
+
+Installed names may have folders (``news`` installs ``fars/fars-news-1.json``, the layout of
+../shared/data/news); they are fixed in :data:`SOURCES` and checked when a :class:`Source` is made
+(relative, ``/`` only, no ``..``), so no name can point outside the staging or target directory.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 BASE_URL_ENV = "PARSTAG_DOWNLOAD_BASE"
-#: Refuse anything larger: the real files are under 3 MB, and a wrong mirror must not fill the disk.
+#: Refuse anything larger: the real files are under 4 MB, and a wrong mirror must not fill the disk.
 MAX_BYTES = 256 * 2**20
 _CHUNK = 1 << 16
 
@@ -45,13 +49,31 @@ class Source:
     """Where a corpus comes from and what its files must hash to."""
 
     urls: Mapping[str, str]  # fetched file name -> public URL
-    sha256: Mapping[str, str]  # installed file name -> pinned SHA-256
+    sha256: Mapping[str, str]  # installed file name (may be "folder/name") -> pinned SHA-256
     archive: str | None = None  # the fetched zip whose members are the installed files
     homepage: str = ""
     license: str = ""
 
+    def __post_init__(self) -> None:
+        # The names become paths under the staging and target directories: refuse any that could leave them.
+        for name in {*self.urls, *self.sha256}:
+            if not _is_safe_name(name):
+                raise ValueError(f"{name!r}: a file name must be relative, with '/' separators and no '..' or '.'")
+        if self.archive and any("/" in name for name in self.sha256):
+            raise ValueError("an archive's installed files are matched by base name: they cannot have folders")
+
+
+def _is_safe_name(name: str) -> bool:
+    """Relative, ``/``-separated, no empty, ``.`` or ``..`` part; no backslash (a separator on Windows) or NUL."""
+    return not any(c in name for c in "\\\0") and all(part not in ("", ".", "..") for part in name.split("/"))
+
 
 _PEYMA = "https://raw.githubusercontent.com/overfit-ir/persian-twitter-ner/master/ner_data/peyma/"
+
+_NEWS = "https://raw.githubusercontent.com/language-ml/course-nlp-ir-1-text-exploring/HEAD/exploring-datasets/"
+# Installed as in ../shared/data/news (fars/, varzesh3/), not as on GitHub (news/, sports/).
+_NEWS_FILES = {f"fars/fars-news-{n}.json": f"{_NEWS}news/fars-news-{n}.json" for n in range(1, 5)} | {
+    f"varzesh3/varzesh3-{n}.json": f"{_NEWS}sports/varzesh3-{n}.json" for n in range(1, 6)}
 
 SOURCES: dict[str, Source] = {
     "arman": Source(
@@ -81,6 +103,24 @@ SOURCES: dict[str, Source] = {
         },
         homepage="https://github.com/overfit-ir/persian-twitter-ner",
         license="free for research",
+    ),
+    # Raw Fars News and Varzesh3 articles (no annotation): the input of `parstag data silver`.
+    "news": Source(
+        urls=_NEWS_FILES,
+        # The files in ../shared/data/news are copied unchanged from these URLs; their sums are the pins.
+        sha256={
+            "fars/fars-news-1.json": "4081156e40a85dce87c7fbb0c7766d4facbc4cf493d7d81646eb1db9977c624f",
+            "fars/fars-news-2.json": "d73740b639fcefbdaf829d4d634827330901d8fd69d3655c6b69e6f49beb68d8",
+            "fars/fars-news-3.json": "0b3f947787adab6f5f8d45d03248675c4bedb6d398b66df98350f664919b3bd8",
+            "fars/fars-news-4.json": "ef18fb75b23d7e4b29e90e8ac6f6b3298b1013092cd5b355b1dfa0f770bdf63f",
+            "varzesh3/varzesh3-1.json": "95d4a287fd022e4dae113efdd303cf3269aa839812c5412f147629f8b58ad950",
+            "varzesh3/varzesh3-2.json": "15b0ed51da6a5f944ce8dbbe49c60d59537c98725d1a363c14ccc1564224e8e8",
+            "varzesh3/varzesh3-3.json": "f1a9ae4a08892cc17ef0aadd5472d75f1edfae406a7796d7f423b90f9f06f214",
+            "varzesh3/varzesh3-4.json": "32607f6400598d606d2e74974b6232646ccdc41bfebf1d544ffb1e226f3a6b2c",
+            "varzesh3/varzesh3-5.json": "239ef03a2bf49b141eb64543c66df270dca9a0610d44e65d2a19cfa36bda1a83",
+        },
+        homepage="https://github.com/language-ml/course-nlp-ir-1-text-exploring",
+        license="scraped from the publishers' sites; for research and testing",
     ),
 }
 
@@ -200,6 +240,7 @@ def download_corpus(
     installed = False
     try:
         for fname, url in urls.items():
+            (staging / fname).parent.mkdir(parents=True, exist_ok=True)
             _fetch(url, staging / fname, timeout, progress)
         if source.archive:
             _extract(staging / source.archive, set(source.sha256), staging)
@@ -211,6 +252,7 @@ def download_corpus(
                                     "nothing was installed")  # fmt: skip
         target.mkdir(exist_ok=True)
         for fname in source.sha256:
+            (target / fname).parent.mkdir(parents=True, exist_ok=True)  # names may have folders
             os.replace(staging / fname, target / fname)
         installed = True
     finally:

@@ -148,6 +148,7 @@ class Loop:
 
         acc, s, accum = self.accelerator, self.state, self.config.optim.gradient_accumulation_steps
         clip = self.config.optim.max_grad_norm
+        weight = self.config.optim.quote_loss_weight
         self._bar = tqdm(total=s.max_steps, initial=s.global_step, desc="train", dynamic_ncols=True,
                          disable=not (acc.is_main_process and self._tty()))  # fmt: skip
         self.model.train()
@@ -159,7 +160,10 @@ class Loop:
             batches = acc.skip_first_batches(self.loader, skip) if skip else self.loader
             for batch in batches:
                 with acc.accumulate(self.model):
-                    loss = self.model(**batch).loss
+                    out = self.model(**batch)
+                    loss = out.loss
+                    if out.ner_loss is not None and out.quote_loss is not None and weight != 1.0:
+                        loss = out.ner_loss + weight * out.quote_loss
                     acc.backward(loss)
                     if acc.sync_gradients and clip > 0:
                         acc.clip_grad_norm_(self.model.parameters(), clip)
@@ -252,9 +256,10 @@ def train_one(cfg: TrainConfig, resume: bool = False, *, fold: int | None = None
 
     def enc(part: Part):
         allowed = allowed_mask(ner_labels, part.annotated) if mask else None
+        # A corpus that annotates no entity type (silver quote data) teaches the NER head nothing.
         return encode(part.dataset, tokenizer, normalizer, label2id, max_length=cfg.optim.max_length,
                       label_all_tokens=cfg.optim.label_all_tokens, allowed=allowed, quote_label2id=qmap,
-                      train_ner="ner" in cfg.tasks)  # fmt: skip
+                      train_ner="ner" in cfg.tasks and bool(part.annotated))  # fmt: skip
 
     keep = [k for k in MODEL_KEYS if k != "attention_mask"] + ["length"]
     encoded = [enc(p) for p in splits.train]
@@ -307,7 +312,9 @@ def train_one(cfg: TrainConfig, resume: bool = False, *, fold: int | None = None
 
     best = next(c for c in callbacks if isinstance(c, cb.BestModel))
     result: dict[str, Any] = {"output_dir": str(out), "model": str(out / "model"), "steps": state.global_step,
-                              "best_dev_f1": best.best, "best_step": best.best_step, "fold": fold}  # fmt: skip
+                              "best_dev_score": best.best, "best_dev_f1": best.best_metrics.get("dev_f1"),
+                              "best_dev_quote_f1": best.best_metrics.get("dev_quote_f1"), "best_step": best.best_step,
+                              "fold": fold}  # fmt: skip
     if cfg.eval.test_at_end and acc.is_main_process:
         result.update(_test_scores(cfg, fold, tokenizer, enc, collate, acc.device))
     if acc.is_main_process:
@@ -341,7 +348,7 @@ def train(cfg: TrainConfig, resume: bool = False, *, kill_after_step: int | None
             continue
         runs.append(train_one(fold_cfg, resume, fold=k, kill_after_step=kill_after_step, extra_callbacks=extra_callbacks))
     summary: dict[str, Any] = {"folds": runs}
-    for key in ("best_dev_f1", "test_f1", "test_precision", "test_recall"):
+    for key in ("best_dev_score", "best_dev_f1", "best_dev_quote_f1", "test_f1", "test_precision", "test_recall"):
         values = [r[key] for r in runs if r.get(key) is not None]
         if values:
             summary[key] = {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0,
