@@ -41,6 +41,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .letters import ARABIC_TO_PERSIAN
+
 ZWNJ = "\u200c"
 
 _ZWNJ_MODES = ("keep", "remove", "space")
@@ -149,21 +151,9 @@ class Normalized:
 # ---------------------------------------------------------------------------------------------------------
 # Tables.  Only the explicit, small ones are built at import; everything else is classified lazily.
 
-# Arabic letter variants -> the Persian letters the vocabulary is built on.
-_PERSIAN_LETTERS = {
-    "\u064a": "\u06cc",  # ي ARABIC YEH -> ی
-    "\u0649": "\u06cc",  # ى ALEF MAKSURA -> ی
-    "\u0643": "\u06a9",  # ك ARABIC KAF -> ک (absent from the vocabulary)
-    "\u06aa": "\u06a9",  # ڪ SWASH KAF -> ک
-    "\u0629": "\u0647",  # ة TEH MARBUTA -> ه (Persian spelling; fewer pieces measured)
-    "\u06c3": "\u0647",  # ۃ TEH MARBUTA GOAL -> ه
-    "\u06c0": "\u0647",  # ۀ HEH WITH YEH ABOVE -> ه (else the tokenizer makes it the Kurdish ە)
-    "\u06c2": "\u0647",  # ۂ HEH GOAL WITH HAMZA ABOVE -> ه
-    "\u06d5": "\u0647",  # ە AE -> ه
-    "\u06be": "\u0647",  # ھ HEH DOACHASHMEE -> ه
-    "\u06c1": "\u0647",  # ہ HEH GOAL -> ه
-    "\u0671": "\u0627",  # ٱ ALEF WASLA -> ا (the tokenizer would keep it: no decomposition)
-}
+# Arabic letter variants -> the Persian letters the vocabulary is built on: the table shared with the quote
+# rules and the linker (letters.py), so that what the model sees and what the rules match agree.
+_PERSIAN_LETTERS = ARABIC_TO_PERSIAN
 
 # Punctuation the vocabulary lacks -> a character it has.  «» are the Persian quotation marks and
 # the most frequent [UNK] source after digits and kaf; the vocabulary only has the ASCII quote.

@@ -5,8 +5,11 @@ The problem.  Persian news reports speech in a handful of fixed shapes (data/quo
 (the reported clause to the sentence end), ``X با بیان اینکه A، اظهار داشت: B`` (two quotes),
 ``به گفته X، A``, ``«A»، وی گفت``, headlines ``X: A``, and first-person paragraphs continuing a colon quote.
 The cue lexicon is small but its spellings are not: ي/ك, ``اظهار داشت``/``اظهارداشت``, ``می‌گوید``/
-``میگوید``/``می گوید``, ``تأکید``/``تاکید``.  The rules run on *length-preserving* folded copies of the text
-(ي->ی, ك->ک, أ->ا; ZWNJ->space for cues), so every match offset is an offset into the original text.
+``میگوید``/``می گوید``, ``تأکید``/``تاکید``, ``گفت``/``گفـــت``.  The rules run on *length-preserving* folded
+copies of the text (letters.LETTER_FOLD: ي->ی, ك->ک, أ->ا ...; ZWNJ->space for cues), so every match offset
+is an offset into the text they were given.  A kashida that stretches a word cannot be folded away one
+character for one, so such kashidas are taken out before the rules run and the spans they find are mapped
+back: every span is in offsets of the original text.
 
 ``rule_role_spans(text)`` gives the flat role layer a tagger would; ``annotate_quotes(text)`` links it with
 ``quotes.link_quotes``; ``silver_records(articles)`` writes gold-format records (training data).
@@ -17,14 +20,17 @@ from __future__ import annotations
 import argparse
 import json
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from .letters import LETTER_FOLD
 from .quotes import ORG_HEADS, PERSON_HEADS, Quote, link_quotes, paragraph_bounds, quotes_to_record, trim_span
 from .quotes import PRONOUNS as PRONOUN_WORDS
 
-# One character for one, so that offsets in the folded text are offsets in the original.
-_FOLD1 = str.maketrans(dict(zip("يىكةۀأإٱ\u200c\u00a0\u200f\u200eـ", "ییکههااا     ")))
+# One character for one, so that offsets in the folded text are offsets in the original.  ZWNJ, NBSP, the
+# bidi marks and a kashida that stretches no word (a dash: "دولت ـ ملت"; "هـ.ق") become spaces.
+_FOLD1 = str.maketrans({**LETTER_FOLD, **dict.fromkeys("\u200c\u00a0\u200f\u200e\u0640", " ")})
 _ZW = "\u200c"  # ZWNJ: a space to the cue patterns (f), part of the word to the noun phrases (g)
 _FOLD1_G = {**_FOLD1, ord(_ZW): _ZW}
 _MI = r"(?:ن?می\s*)"  # present prefix, ZWNJ/space/nothing
@@ -340,18 +346,49 @@ class _Article:
         return 0
 
 
+# A kashida run between two letters only stretches the word: "گفـــت" is "گفت", "اظهار داشـت" is "اظهار داشت".
+# (The lookarounds exclude kashida itself, so that a run is taken whole or not at all.)
+_STRETCH = re.compile(r"(?<=[^\W\d_\u0640])\u0640+(?=[^\W\d_\u0640])")
+
+
+def _unstretch(text: str) -> tuple[str, list[int] | None]:
+    """``text`` without its stretching kashidas, and the original index of each character left (None when
+    nothing was taken out, so that such text takes exactly the path it took before kashidas were handled)."""
+    if "\u0640" not in text:
+        return text, None
+    pieces, index, pos = [], [], 0
+    for m in _STRETCH.finditer(text):
+        pieces.append(text[pos:m.start()])
+        index.extend(range(pos, m.start()))
+        pos = m.end()
+    if pos == 0:
+        return text, None
+    pieces.append(text[pos:])
+    index.extend(range(pos, len(text)))
+    return "".join(pieces), index
+
+
 def rule_role_spans(text: str, entities: Iterable[dict] | None = None) -> list[dict]:
     """Role spans ``[{"label", "start", "end", "score"}]`` found by the rules, in text order.
 
     ``entities`` (NER spans) widen a speaker to cover a name it cuts; the rules work without them.
+    Offsets are into ``text`` as given, stretching kashidas included.
     """
-    art = _Article(text, list(entities or []))
+    entities = list(entities or [])
+    plain, index = _unstretch(text)
+    if index is not None:  # entities into the unstretched text (bisect: how many kept characters lie before)
+        entities = [{**e, "start": bisect_left(index, e["start"]), "end": bisect_left(index, e["end"])}
+                    for e in entities]
+    art = _Article(plain, entities)
     pos, prev = 0, 0
-    while pos <= len(text):
-        ps, pe = paragraph_bounds(text, pos)
-        prev = art.paragraph(ps, pe, prev) if text[ps:pe].strip() else 0
+    while pos <= len(plain):
+        ps, pe = paragraph_bounds(plain, pos)
+        prev = art.paragraph(ps, pe, prev) if plain[ps:pe].strip() else 0
         pos = pe + 1
-    return sorted(art.out, key=lambda r: (r["start"], r["end"]))
+    out = sorted(art.out, key=lambda r: (r["start"], r["end"]))
+    if index is not None:  # back to the original: a span runs from its first character to its last one
+        out = [{**r, "start": index[r["start"]], "end": index[r["end"] - 1] + 1} for r in out]
+    return out
 
 
 def annotate_quotes(text: str, entities: Iterable[dict] | None = None) -> list[Quote]:

@@ -22,6 +22,8 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Optional, TypedDict
 
+from .letters import LETTER_FOLD
+
 
 class Span(TypedDict):
     start: int
@@ -49,7 +51,7 @@ OPEN_MARKS = "«\"“‘"
 CLOSE_MARKS = "»\"”’"
 MARKS = OPEN_MARKS + CLOSE_MARKS
 _SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200c\u200d\u200e\u200f\ufeff"
-_FOLD = str.maketrans({"ي": "ی", "ى": "ی", "ك": "ک", "ة": "ه", "أ": "ا", "إ": "ا", "ۀ": "ه", "\u200c": " "})
+_FOLD = str.maketrans({**LETTER_FOLD, "\u200c": " ", "\u0640": None})  # kashida: a stretch, not a letter
 
 
 def fold(s: str) -> str:
@@ -172,8 +174,11 @@ def _joinable(text: str, prev: dict, q: dict, blockers: list[dict]) -> bool:
     if q["start"] < prev["end"] or any(prev["end"] <= b["start"] and b["end"] <= q["start"] for b in blockers):
         return False
     gap = text[prev["end"]:q["start"]]
-    if not any(ch.isalnum() or ch in ":" + MARKS or ch == "\n" for ch in gap):
-        return True
+    closes = [i for i, ch in enumerate(gap) if ch in CLOSE_MARKS and ch not in OPEN_MARKS]
+    if closes and any(ch in OPEN_MARKS for ch in gap[closes[0]:]):
+        return False  # «A»، «B»: two quoted passages
+    if not any(ch.isalnum() or ch in ":\n" for ch in gap):
+        return True  # space and punctuation only (a mark inside the quote: «... «مارکو روبیو»، ...»)
     # Content in one pair of marks is one quote even across paragraphs (guidelines 3.3).
     opened = text[max(0, prev["start"] - 3):prev["start"]].rstrip()[-1:] in OPEN_MARKS
     if opened and not any(ch in MARKS for ch in gap):

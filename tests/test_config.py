@@ -141,7 +141,7 @@ def test_resume_refused_when_config_changed(tmp_path):
         _check_resume(load_config(None, ["optim.lr=1e-3"]), ckpt)
 
 
-@pytest.mark.parametrize("name", ["quickstart.yaml", "parsbert-peyma.yaml", "parsbert-arman.yaml"])
+@pytest.mark.parametrize("name", ["quickstart.yaml", "parsbert-peyma.yaml", "parsbert-arman.yaml", "parsbert-news.yaml"])
 def test_recipes_load(name):
     cfg = load_config(ROOT / "configs" / name)
     assert cfg.optim.mixed_precision in ("no", "fp16")

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from _shared import SHARED, needs_shared
 from parstag.inference.labels import ENTITY_TYPES, spans_from_tags, split_tag
 from parstag.training.corpora import (
     CORPORA,
@@ -29,11 +30,10 @@ from parstag.training.corpora import (
     read_conll,
     read_jsonl_spans,
     read_peyma,
+    span_tags,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"real corpora not found at {SHARED}")
 
 
 def whitespace_words(text: str) -> list[tuple[int, int]]:
@@ -135,6 +135,7 @@ def _jsonl(tmp_path: Path, *records: str) -> Path:
         ('{"id": "a", "text": "علی رضایی", "spans": [{"start": 0, "end": 9, "label": "PER"}, '
          '{"start": 4, "end": 9, "label": "LOC"}]}', "overlaps another span"),
         ('{"id": "a", "text": "علی رضایی", "spans": [{"start": 0, "end": 3, "label": "XYZ"}]}', "unknown label"),
+        ('{"id": "a", "text": "علی  رضایی", "spans": [{"start": 3, "end": 5, "label": "PER"}]}', "covers no word"),
         ('{"id": "a", "text": "علی", "spans": [{"start": 0, "end": 9, "label": "PER"}]}', "0 <= start < end"),
         ('{"id": "a", "text": "علی"}', "expected {"),
         ('{"id": "a", "text": "علی", "spans": [}', "invalid JSON"),
@@ -155,6 +156,17 @@ def test_jsonl_duplicate_ids_and_repair_widening(tmp_path):
     with pytest.warns(CorpusWarning, match="repaired 1"):
         ds = read_jsonl_spans(bad, tokenize=whitespace_words, repair=True)
     assert ds["ner_tags"] == [["O", "B-PER", "O"]] and corpus_report(ds).repaired_lines == [1]
+
+
+def test_span_tags_checks_annotations_and_tolerates_predictions():
+    words = [(0, 3), (4, 9), (10, 13)]  # "علی رضایی گفت"
+    assert span_tags(words, [(0, 9, "PER"), (10, 13, None)]) == ["B-PER", "I-PER", "O"]
+    seen = []
+    tags = span_tags(words, [(0, 2, "PER"), (0, 9, "ORG"), (9, 10, "LOC")], lambda kind, sp: seen.append((kind, sp)))
+    assert seen == [("misaligned", (0, 2, "PER")), ("overlap", (0, 9, "ORG")), ("empty", (9, 10, "LOC"))]
+    assert tags == ["B-ORG", "I-ORG", "O"]  # a problem that does not raise: the span is applied all the same
+    # Without ``problem`` (quote_eval scoring predictions): a later span takes the words it shares.
+    assert span_tags(words, [(0, 9, "QUOTE"), (4, 13, "QUOTE")]) == ["B-QUOTE", "B-QUOTE", "I-QUOTE"]
 
 
 # ---------------------------------------------------------------- malformed input

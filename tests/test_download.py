@@ -29,7 +29,8 @@ from parstag.training.download import (
     mirror_url,
 )
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+from _shared import SHARED
+
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=f"real corpora not found at {SHARED}")
 
 

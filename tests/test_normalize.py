@@ -103,6 +103,16 @@ def test_mappings(raw, expected):
     assert N.normalize_word(raw) == expected
 
 
+def test_letter_folding_is_the_shared_table():
+    # letters.py is the one letter table (the quote rules and the linker build theirs from it too).
+    from parstag.inference.letters import ARABIC_TO_PERSIAN, HAMZA_ALEF
+
+    for raw, persian in ARABIC_TO_PERSIAN.items():
+        assert norm(f"ب{raw}ب") == f"ب{persian}ب", hex(ord(raw))
+    for raw in HAMZA_ALEF:  # left to the tokenizer's accent stripping
+        assert norm(f"ب{raw}ب") == f"ب{raw}ب"
+
+
 def test_options_switch_mappings_off():
     assert norm("كتاب علي", persian_letters=False) == "كتاب علي"
     assert norm("12 ١٢", digits="keep") == "12 ١٢"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from parstag.inference.quote_rules import annotate_quotes, article_text, rule_role_spans, silver_records
+from parstag.inference.quote_rules import _unstretch, annotate_quotes, article_text, rule_role_spans, silver_records
 
 
 def quotes_of(text, entities=None):
@@ -81,6 +81,15 @@ def test_byline_is_not_a_quote_and_not_a_speaker():
     assert brief(q)[:3] == ("محمد باقری", "اظهار داشت", "ارتش آماده است.")
 
 
+def test_the_rules_fold_the_shared_letters_one_for_one():
+    from parstag.inference.letters import LETTER_FOLD
+    from parstag.inference.quote_rules import _FOLD1, _FOLD1_G
+
+    for table in (_FOLD1, _FOLD1_G):
+        assert all(len(v) == 1 for v in table.values())  # offsets in the folded text stay offsets
+        assert all(table[ord(k)] == v for k, v in LETTER_FOLD.items())
+
+
 def test_arabic_yeh_and_kaf_keep_their_original_spelling():
     text = "وارسته در اين نشست خبري اظهار كرد: اين طرح در سال آينده در تمام دفاتر كشور اجرا مي‌شود."
     [q] = quotes_of(text)
@@ -94,6 +103,60 @@ def test_cue_with_and_without_zwnj(cue):
     text = f"وزیر نیرو {cue}: مردم می‌توانند مصرف برق را کاهش دهند."
     [q] = quotes_of(text)
     assert q["cue"]["text"] == cue and q["speaker"]["text"] == "وزیر نیرو"
+
+
+@pytest.mark.parametrize("cue", ["گفـــت", "اظهار داشـت", "اظهارداشـــت", "افـزود", "تاکیـد کـرد", "مـی\u200cگویـد"])
+def test_cue_stretched_with_kashidas(cue):
+    text = f"وزیر نیرو {cue}: مردم می‌توانند مصرف برق را کاهش دهند."
+    [q] = quotes_of(text)
+    assert q["cue"]["text"] == cue and q["speaker"]["text"] == "وزیر نیرو"
+    assert q["quote"]["text"] == "مردم می‌توانند مصرف برق را کاهش دهند."
+
+
+def test_kashidas_before_a_cue_keep_offsets_into_the_original():
+    text = "وزیـــر نیـرو در نشست خبری گفـت: مصرف برق رکـــورد زد.\nبازار آرام بود."
+    spans = rule_role_spans(text)
+    assert [(s["label"], text[s["start"]:s["end"]]) for s in spans] == [
+        ("SPEAKER", "وزیـــر نیـرو"), ("CUE", "گفـت"), ("QUOTE", "مصرف برق رکـــورد زد.")]
+    cue = spans[1]
+    assert (cue["start"], cue["end"]) == (text.index("گفـت"), text.index("گفـت") + 4)
+
+
+def test_ner_entities_over_kashidas_still_name_the_speaker():
+    text = "کارلـوس کی‌روش سرمربـی تیم ملی گفـت: بازیکنان آماده‌اند."
+    ents = [{"type": "PER", "start": 0, "end": 14, "text": "کارلـوس کی‌روش"}]
+    [q] = quotes_of(text, ents)
+    assert q["speaker_entity"] == {"start": 0, "end": 14, "text": "کارلـوس کی‌روش", "type": "PER"}
+    assert q["speaker"]["text"] == "کارلـوس کی‌روش سرمربـی تیم ملی"
+
+
+def test_only_a_kashida_between_two_letters_is_a_stretch():
+    # Fars news also uses kashida as a dash ("دولت ـ ملت", "اختیارـ آنچه", list labels "دــ") and after a
+    # lone letter ("هـ.ق"): those stay (the fold makes them spaces), and text without a stretch is untouched.
+    for text in ("مدل دولت ـ ملت", "اختیارـ آنچه", "دــ فضیلت", "سال ۴۵۴ هـ.ق", "ــ", "بدون کشیده"):
+        assert _unstretch(text) == (text, None)
+    assert _unstretch("گفـــت و بـه") == ("گفت و به", [0, 1, 5, 6, 7, 8, 9, 11])
+    [q] = quotes_of("وی گفت: مدل دولت ـ ملت بهترین مدل اقتصادی است.")
+    assert q["quote"]["text"] == "مدل دولت ـ ملت بهترین مدل اقتصادی است."
+
+
+def test_stretching_words_changes_no_span_but_its_offsets():
+    import random
+
+    rng = random.Random(7)
+    texts = ["علی ربیعی، سخنگوی دولت، روز دوشنبه در نشست خبری گفت: دولت برای مهار تورم برنامه دارد.\nبازار آرام بود.",
+             "وی با بیان اینکه بودجه امسال کافی نیست، افزود: مجلس باید به این موضوع رسیدگی کند.",
+             "به گفته رئیس پلیس راهور، تعداد تصادفات در تعطیلات نوروز کاهش یافته است.",
+             "«ما به دنبال گفت‌وگو با همسایگان هستیم»، وزیر امور خارجه در پایان نشست گفت.",
+             "سخنگوی وزارت بهداشت روز شنبه گفت که واکسن‌ها از هفته آینده توزیع می‌شود."]
+    for text in texts:
+        plain = [(s["label"], text[s["start"]:s["end"]]) for s in rule_role_spans(text)]
+        for _ in range(20):  # kashidas between two letters, at random
+            stretched = "".join(c + ("ـ" * rng.randint(1, 3) if c.isalpha() and n.isalpha() and rng.random() < 0.3
+                                     else "") for c, n in zip(text, text[1:] + " "))
+            got = [(s["label"], stretched[s["start"]:s["end"]]) for s in rule_role_spans(stretched)]
+            assert [(label, t.replace("ـ", "")) for label, t in got] == plain, stretched
+            assert all(not t.startswith("ـ") and not t.endswith("ـ") for _, t in got)
 
 
 def test_goftogu_is_not_a_cue():

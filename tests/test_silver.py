@@ -21,8 +21,9 @@ from parstag.training.cli import main as cli_main
 from parstag.training.corpora import CorpusError, CorpusNotFoundError, read_jsonl_spans
 from parstag.training.data_commands import write_silver
 
+from _shared import SHARED
+
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
 needs_shared = pytest.mark.skipif(not (SHARED / "news").is_dir(), reason=f"real news not found at {SHARED / 'news'}")
 ROLES_AS_TYPES = dict(zip(QUOTE_ROLES, ENTITY_TYPES))  # the reader wants entity types; any three will do
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from _shared import SHARED, needs_shared
 from parstag.training.corpora import read_arman
 from parstag.training.data_commands import main
 from parstag.training.stats import (
@@ -19,8 +20,6 @@ from parstag.training.stats import (
 )
 
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=f"real corpora not found at {SHARED}")
 
 
 def test_percentile_is_nearest_rank():

@@ -19,7 +19,7 @@ import json
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -297,6 +297,40 @@ def read_conll(path: str | os.PathLike, *, token_col: int = 0, label_col: int = 
                    annotated_types)  # fmt: skip
 
 
+def span_tags(words: Sequence[tuple[int, int]], spans: Iterable[tuple[int, int, str | None]],
+              problem: Callable[[str, tuple[int, int, str | None]], None] | None = None) -> list[str]:
+    """IOB2 tags of ``words`` (character ``(start, end)`` each) for character ``spans`` ``(start, end, type)``.
+
+    Our annotations (:func:`read_jsonl_spans`) and the quote scorer (training/quote_eval.py) both turn
+    character spans into word tags this one way: a span tags every word it shares a character with,
+    ``B-type`` on the first and ``I-type`` on the rest; a type of None tags nothing (a dropped type).
+    Spans are applied in the order given (callers give text order).
+
+    The two differ in what a bad span is, so ``problem(kind, span)`` decides: it is called, before the
+    span is applied, for a span that covers no word (``"empty"``, then skipped), one that does not start
+    and end on word boundaries (``"misaligned"``) and one with a word an earlier span already tagged
+    (``"overlap"``); it may raise.  Annotations must be clean, so the reader raises (or, with repair,
+    counts the widening).  Predictions may do all three, and a score must not fail on them: without
+    ``problem`` a later span simply takes the words it shares with an earlier one.
+    """
+    tags = [OUTSIDE] * len(words)
+    for span in spans:
+        start, end, etype = span
+        covered = [i for i, (ws, we) in enumerate(words) if ws < end and we > start]
+        if problem is not None:
+            if not covered:
+                problem("empty", span)
+                continue
+            if (words[covered[0]][0], words[covered[-1]][1]) != (start, end):
+                problem("misaligned", span)
+            if any(tags[i] != OUTSIDE for i in covered):
+                problem("overlap", span)
+        if etype is not None:
+            for k, i in enumerate(covered):
+                tags[i] = f"{'I' if k else 'B'}-{etype}"
+    return tags
+
+
 def read_jsonl_spans(path: str | os.PathLike, *, tokenize: Callable[[str], Sequence[tuple[int, int]]] | None = None,
                      type_map: Mapping[str, str | None] | None = None, corpus: str | None = None,
                      annotated_types: Iterable[str] | None = None, repair: bool = False) -> Dataset:  # fmt: skip
@@ -320,30 +354,46 @@ def read_jsonl_spans(path: str | os.PathLike, *, tokenize: Callable[[str], Seque
             raise CorpusError(f"duplicate id {rec['id']!r} (first on line {ids[rec['id']]})", path, no)
         ids[rec["id"]], text = no, rec["text"]
         words = list(tokenize(text))
-        tags: list[str] = [OUTSIDE] * len(words)
-        for span in sorted(rec["spans"], key=lambda s: (s["start"], s["end"])):
-            start, end, label = span["start"], span["end"], span["label"]
-            name = label if type_map else label.upper()
-            where = f"span [{start}, {end}) {text[start:end]!r}"
-            if name not in mapping:
-                raise CorpusError(f"{where}: unknown label {label!r} (known: {'/'.join(mapping)})", path, no)
-            covered = [i for i, (ws, we) in enumerate(words) if ws < end and we > start]
-            if not covered:
-                raise CorpusError(f"{where} covers no word", path, no)
-            aligned = (words[covered[0]][0], words[covered[-1]][1]) == (start, end)
-            if not aligned and not repair:
-                raise CorpusError(f"{where} is not on word boundaries (repair=True widens it)", path, no)
-            widened += [] if aligned else [no]
-            if any(tags[i] != OUTSIDE for i in covered):
-                raise CorpusError(f"{where} overlaps another span", path, no)
-            if (etype := mapping[name]) is not None:
-                tags[covered[0] : covered[-1] + 1] = [f"B-{etype}"] + [f"I-{etype}"] * (len(covered) - 1)
+        tags, n_widened = _record_tags(text, rec["spans"], words, mapping, not type_map, repair, path, no)
+        widened += [no] * n_widened
         rows.append([(no, text[ws:we], tag) for (ws, we), tag in zip(words, tags)])
     if not rows:
         raise CorpusError("no records (empty file)", path)
     decode = _decoder(path, {t: t for t in ENTITY_TYPES}, "BI", "-")  # the tags built above are canonical
     return _finish(path, rows, decode, "iob2", False, corpus or path.stem, "jsonl", annotated_types, list(ids),
                    repairs=len(widened), repaired_lines=widened[:_LIST_LIMIT])  # fmt: skip
+
+
+_SPAN_PROBLEMS = {"empty": "covers no word", "misaligned": "is not on word boundaries (repair=True widens it)",
+                  "overlap": "overlaps another span"}  # fmt: skip
+
+
+def _record_tags(text: str, spans: list[dict], words: list[tuple[int, int]], mapping: Mapping[str, str | None],
+                 fold_case: bool, repair: bool, path: Path, no: int) -> tuple[list[str], int]:  # fmt: skip
+    """The tags of one JSONL record, and how many of its spans were widened to word boundaries."""
+    widened = 0
+
+    def where(start: int, end: int) -> str:
+        return f"span [{start}, {end}) {text[start:end]!r}"
+
+    def typed() -> Iterator[tuple[int, int, str | None]]:
+        # Lazily, in text order: a span's label is checked when span_tags reaches it, after the spans before it.
+        for span in sorted(spans, key=lambda s: (s["start"], s["end"])):
+            start, end, label = span["start"], span["end"], span["label"]
+            name = label.upper() if fold_case else label
+            if name not in mapping:
+                known = "/".join(mapping)
+                raise CorpusError(f"{where(start, end)}: unknown label {label!r} (known: {known})", path, no)
+            yield start, end, mapping[name]
+
+    def problem(kind: str, span: tuple[int, int, str | None]) -> None:
+        nonlocal widened
+        if kind == "misaligned" and repair:
+            widened += 1
+            return
+        raise CorpusError(f"{where(span[0], span[1])} {_SPAN_PROBLEMS[kind]}", path, no)
+
+    return span_tags(words, typed(), problem), widened
 
 
 def _json_record(line: str, path: Path, no: int) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from pathlib import Path
 from parstag.inference.quotes import Quote, fold, make_span
 from parstag.inference.segment import tokenize_words
 
+from .corpora import span_tags
+
 ROLES = ("QUOTE", "SPEAKER", "CUE")
 _ROLE_KEYS = {"QUOTE": "quote", "SPEAKER": "speaker", "CUE": "cue"}
 
@@ -127,12 +129,8 @@ def match_quotes(words: _Words, gold: Sequence[dict], pred: Sequence[dict],
 
 
 def _role_tags(words: _Words, spans: Iterable[dict], role: str) -> list[str]:
-    tags = ["O"] * len(words.words)
-    for sp in sorted({(s["start"], s["end"]) for s in spans}):
-        idx = [i for i, (s, e) in enumerate(words.words) if s < sp[1] and sp[0] < e]
-        for k, i in enumerate(idx):
-            tags[i] = ("B-" if k == 0 else "I-") + role
-    return tags
+    # The readers' span -> word tagging, without their checks: predicted spans may overlap or cut words.
+    return span_tags(words.words, sorted({(s["start"], s["end"], role) for s in spans}))
 
 
 def _role_spans(quotes: Sequence[dict], role: str) -> list[dict]:
