@@ -21,7 +21,7 @@ $(VENV)/.installed: pyproject.toml
 # NAME with every file matching its pinned SHA-256 sum.
 verified = $(BIN)/python -c "import sys; from parstag.training.corpora import data_dir; \
 	from parstag.training.download import check_installed; \
-	sys.exit(1 if check_installed(data_dir() / '$(1)', '$(1)') else 0)"
+	sys.exit(1 if check_installed(data_dir('$(1)') / '$(1)', '$(1)') else 0)"
 
 # PEYMA for the quickstart: used where data_dir() finds it verified, else downloaded from its public home
 # and checked against the pinned SHA-256 sums.

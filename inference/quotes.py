@@ -275,6 +275,37 @@ def _find_speaker(text: str, q: dict, cue: dict | None, speakers: list[dict], qu
     return found
 
 
+_BYLINE = re.compile(r"(?:گزارش|نقل از|گفتگو با|مصاحبه با)\s*(?:خبرگزاری|خبرنگار)?\s*$")
+_WORD = re.compile(r"[^\s،,:؛;.!؟?«»()\"“”]+")
+
+
+def _subject_of_cue(text: str, q: dict, cue: dict, ents: list[dict], quotes: list[dict]) -> dict | None:
+    """A speaker the tagger missed: the cue's subject, i.e. the first name (PER/ORG from the NER head) or
+    personal pronoun of the cue's clause (Persian is subject-first: ``وارسته با بیان اینکه ...، گفت``), or
+    for ``به گفته`` the first one after the cue.  Only within the cue's sentence and outside quotes."""
+    qspans = [(o["start"], o["end"]) for o in quotes]
+    ps, _ = paragraph_bounds(text, cue["start"])
+    after = fold(cue["text"]).split()[:1] == ["به"]
+    lo, hi = (cue["end"], q["start"] if q["start"] >= cue["end"] else paragraph_bounds(text, cue["end"])[1]) \
+        if after else (ps, cue["start"])
+    inside = lambda s, e: any(a <= s and e <= b for a, b in qspans)  # noqa: E731
+    cands = [e for e in ents if e["type"] in ("PER", "ORG") and lo <= e["start"] and e["end"] <= hi
+             and not inside(e["start"], e["end"])]
+    cands += [{"start": m.start(), "end": m.end()} for m in _WORD.finditer(text, lo, hi)
+              if is_pronoun(m.group()) and not inside(m.start(), m.end())]
+    near = cue["end"] if after else cue["start"]
+    cands = [c for c in cands if not (crosses_sentence(text, near, c["start"], qspans) if after
+                                      else crosses_sentence(text, c["end"], near, qspans))]
+    if not cands:
+        return None
+    # A byline's source ("به گزارش فارس، ...", "به نقل از ایسنا") is not the subject.
+    cands = [c for c in cands if not _BYLINE.search(fold(text[max(lo, c["start"] - 25):c["start"]]))]
+    if not cands:
+        return None
+    best = min(cands, key=lambda c: c["start"])
+    return {"start": best["start"], "end": best["end"], "text": text[best["start"]:best["end"]], "score": cue["score"]}
+
+
 def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list) -> EntityRef | None:
     """The named entity a speaker mention stands for (see the module docstring)."""
     overlapping = [e for e in entities if _overlap(e, sp) > 0]
@@ -364,6 +395,8 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
     for q in quotes:
         cue = _find_cue(text, q, cues, quotes)
         speaker = _find_speaker(text, q, cue, speakers, quotes)
+        if speaker is None and cue is not None:
+            speaker = _subject_of_cue(text, q, cue, ents, quotes)
         ps, _ = paragraph_bounds(text, q["start"])
         entity = _entity_for_speaker(text, speaker, ents, history) if speaker else None
         inherited = False

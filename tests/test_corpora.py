@@ -317,6 +317,11 @@ def test_data_dir_precedence(tmp_path, monkeypatch):
     assert data_dir() == shared  # ./data/corpora is absent, ../shared/data is there
     (work / "data" / "corpora").mkdir(parents=True)
     assert data_dir() == work / "data" / "corpora"
+    # Per corpus: PEYMA still read from ../shared/data once news was downloaded into ./data/corpora.
+    (shared / "peyma").mkdir()
+    (work / "data" / "corpora" / "news").mkdir()
+    assert data_dir("peyma") == shared and data_dir("news") == work / "data" / "corpora"
+    assert data_dir("nonesuch") == work / "data" / "corpora"  # nowhere: where a download would put it
 
 
 # ---------------------------------------------------------------- the real corpora

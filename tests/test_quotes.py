@@ -208,3 +208,20 @@ def test_fragments_and_unattributed_content_are_dropped():
     text = "سرمربی گفت: آماده‌ایم."
     roles = [span(text, "سرمربی", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "آماده‌ایم.", "QUOTE")]
     assert [q["quote"]["text"] for q in link_quotes(text, roles, [])] == ["آماده‌ایم."]
+
+
+def test_a_missed_speaker_is_the_cues_subject_from_the_ner_head_or_a_pronoun():
+    text = "به گزارش خبرگزاری فارس، علی وارسته با اشاره به تهران گفت که خدمات بانکی گسترش می‌یابد."
+    roles = [span(text, "گفت", "CUE"), span(text, "خدمات بانکی گسترش می‌یابد.", "QUOTE")]
+    ents = [ent(text, "خبرگزاری فارس", "ORG"), ent(text, "علی وارسته"), ent(text, "تهران", "LOC")]
+    [q] = link_quotes(text, roles, ents)  # the byline's source and the LOC are passed over
+    assert q["speaker"]["text"] == "علی وارسته" and q["speaker_entity"]["text"] == "علی وارسته"
+    text = "مصرف برق بالا رفت. وی در ادامه افزود: مردم باید صرفه‌جویی کنند."
+    roles = [span(text, "افزود", "CUE"), span(text, "مردم باید صرفه‌جویی کنند.", "QUOTE")]
+    [q] = link_quotes(text, roles, [])
+    assert q["speaker"]["text"] == "وی"
+    # Not across a sentence end: nobody in the cue's sentence, so no speaker.
+    text = "علی وارسته به تهران رفت. در ادامه گفت که خدمات بانکی گسترش می‌یابد."
+    roles = [span(text, "گفت", "CUE"), span(text, "خدمات بانکی گسترش می‌یابد.", "QUOTE")]
+    [q] = link_quotes(text, roles, [ent(text, "علی وارسته")])
+    assert q["speaker"] is None

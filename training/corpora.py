@@ -419,16 +419,22 @@ READERS: dict[str, Callable[..., Dataset]] = {
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def data_dir() -> Path:
+def data_dir(name: str | None = None) -> Path:
     """``$PARSTAG_DATA``; else ``./data/corpora`` if it exists; else ``../shared/data`` next to the working
-    directory or the repository if that exists; else ``./data/corpora`` (for the download to fill)."""
+    directory or the repository if that exists; else ``./data/corpora`` (for the download to fill).
+
+    With a corpus ``name``: the first of those roots that holds ``name/`` (so PEYMA read from ../shared and
+    news downloaded into ./data/corpora are both found); the default root when none does."""
     if os.environ.get("PARSTAG_DATA"):
         return Path(os.environ["PARSTAG_DATA"]).expanduser()
     default = Path.cwd() / "data" / "corpora"
-    if not default.is_dir():
-        for shared in (Path.cwd().parent / "shared" / "data", _REPO_ROOT.parent / "shared" / "data"):
-            if shared.is_dir():
-                return shared
+    shared = [p for p in (Path.cwd().parent / "shared" / "data", _REPO_ROOT.parent / "shared" / "data") if p.is_dir()]
+    if name is not None:
+        for root in [default, *shared]:
+            if (root / name).is_dir():
+                return root
+    if not default.is_dir() and shared:
+        return shared[0]
     return default
 
 
@@ -437,7 +443,7 @@ def load_corpus(name: str, split: str, fold: int | None = None, *, root: str | o
     """A registered split: ``load_corpus("peyma", "train")``, ``load_corpus("arman", "test", fold=1)``."""
     if name not in CORPORA:
         raise CorpusError(f"unknown corpus {name!r}; known: {', '.join(CORPORA)}")
-    path = Path(root if root is not None else data_dir()) / name / CORPORA[name].split_file(split, fold)
+    path = Path(root if root is not None else data_dir(name)) / name / CORPORA[name].split_file(split, fold)
     if not path.is_file():
         raise CorpusNotFoundError(f"{name} {split}{f' fold {fold}' if fold else ''} is missing; run `parstag data "
                                   f"download {name} --to {path.parents[1]}` (or set PARSTAG_DATA)", path)  # fmt: skip

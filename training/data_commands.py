@@ -278,7 +278,7 @@ def write_silver(news_dir: str | os.PathLike, out: str | os.PathLike, exclude: I
 def run_silver(args: argparse.Namespace) -> int:
     from .corpora import data_dir
 
-    news = args.news if args.news is not None else data_dir() / "news"
+    news = args.news if args.news is not None else data_dir("news") / "news"
     exclude = args.exclude if args.exclude is not None else [p for p in GOLD_EXCLUDE if p.is_file()]
     try:
         counts = write_silver(news, args.out, exclude, args.articles,
