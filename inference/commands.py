@@ -56,6 +56,9 @@ def add_tag_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 or auto (default auto)")
     p.add_argument("--batch-size", type=int, default=16, help="packed rows per forward pass (default 16)")
     p.add_argument("--quantize", choices=["dynamic-int8"], help="int8 weights on the CPU (faster)")
+    p.add_argument("--quotes", choices=["auto", "model", "rules", "none"], default="auto",
+                   help="where quotes come from: the model's quote head, the rule annotator, or nowhere "
+                        "(default auto: the head if the model has one, else the rules)")
     p.add_argument("--resume", action="store_true", help="keep the records already in --out, skip their ids")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
@@ -194,7 +197,10 @@ def run_tag(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    tagger = Tagger.from_pretrained(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize)
+    tagger = Tagger.from_pretrained(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize,
+                                    quotes=args.quotes)  # fmt: skip
+    source = {"model": "the model's quote head", "rules": "the rule annotator", "none": "nowhere (--quotes none)"}
+    print(f"parstag tag: quotes from {source[tagger.quote_source]}", file=sys.stderr)
     progress = tqdm(desc="tagging", unit="art", file=sys.stderr, disable=args.no_progress, mininterval=0.5)
     skipped = []
 

@@ -16,10 +16,11 @@ Result of one article (also the JSON the CLI writes, one object per line)::
     {"id", "text", "sentences": [{"start", "end"}],
      "entities": [{"type", "start", "end", "text", "score"}], "quotes": [...]}
 
-``score`` is the mean probability of the entity's words (first-piece predictions).  With a quote head
-(``config.quote_labels``) the role spans are kept in ``"_quote_roles"`` (internal: underscore keys are
-not written by the CLI) and linked into ``"quotes"`` by ``quotes.link_quotes``; without one ``quotes``
-is empty.
+``score`` is the mean probability of the entity's words (first-piece predictions).  ``quotes`` come from
+``quote_source``: with "model" (the default for a model with a quote head, ``config.quote_labels``) the
+role spans are kept in ``"_quote_roles"`` (internal: underscore keys are not written by the CLI) and
+linked by ``quotes.link_quotes``; with "rules" (the default for an NER-only model) the rule annotator
+``quote_rules.annotate_quotes`` finds them, naming speakers from the model's entities; "none": empty.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from .predict import WordPredictor
 from .segment import split_sentences, tokenize_words
 
 QUANTIZE_MODES = (None, "dynamic-int8")
+#: Where ``quotes`` come from: the model's quote head, the rule annotator (``quote_rules``, speakers named
+#: from the model's entities), nothing; "auto" is the head when the model has one, else the rules.
+QUOTE_SOURCES = ("auto", "model", "rules", "none")
 
 
 def resolve_device(device: str | torch.device | None, *, check_available: bool = True) -> torch.device:
@@ -72,8 +76,16 @@ class Tagger:
         chunk_size: int = 16,
         max_length: int | None = None,
         quantize: str | None = None,
+        quotes: str = "auto",
         **predictor_options: Any,
     ):
+        if quotes not in QUOTE_SOURCES:
+            raise ValueError(f"quotes must be one of {', '.join(QUOTE_SOURCES)}, not {quotes!r}")
+        has_head = getattr(model.config, "quote_labels", None) is not None
+        if quotes == "model" and not has_head:
+            raise ValueError("quotes='model' asked for, but the model has no quote head; use quotes='rules' or 'auto'")
+        #: "model", "rules" or "none": where this tagger's ``quotes`` come from.
+        self.quote_source = ("model" if has_head else "rules") if quotes == "auto" else quotes
         if quantize not in QUANTIZE_MODES:
             if quantize == "onnx-int8":
                 raise ValueError(
@@ -215,10 +227,14 @@ class Tagger:
                 "entities": entities,
                 "quotes": [],
             }
-            if self.predictor.quote_labels is not None:
+            if self.quote_source == "model":
                 from .quotes import link_quotes
 
                 result["_quote_roles"] = roles
                 result["quotes"] = link_quotes(text, roles, entities, sentences)
+            elif self.quote_source == "rules":
+                from .quote_rules import annotate_quotes
+
+                result["quotes"] = annotate_quotes(text, entities)
             results.append(result)
         return results

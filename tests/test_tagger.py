@@ -57,7 +57,10 @@ def check_offsets(result):
 def test_offsets_are_exact_on_messy_text(tagger):
     result = tagger(MESSY)
     assert set(result) == {"id", "text", "sentences", "entities", "quotes"}
-    assert result["text"] == MESSY and result["quotes"] == []
+    assert result["text"] == MESSY and tagger.quote_source == "rules"  # no quote head: the rules find quotes
+    for q in result["quotes"]:
+        for key in ("quote", "speaker", "cue", "speaker_entity"):
+            assert q[key] is None or MESSY[q[key]["start"]:q[key]["end"]] == q[key]["text"]
     assert len(result["entities"]) > 10  # a random model tags plenty: the offsets get exercised
     check_offsets(result)
 
@@ -200,3 +203,22 @@ def test_bad_device_is_a_one_line_value_error(monkeypatch):
     with pytest.raises(ValueError, match="CUDA is not available"):
         resolve_device("cuda:0")
     assert resolve_device("auto").type == "cpu"
+
+
+def test_quote_source_head_rules_or_none(tmp_path, model_dir):
+    from parstag.inference.quote_rules import annotate_quotes
+
+    text = "وزیر نیرو گفت: مصرف برق در تابستان رکورد زد.\nوی افزود: «مردم باید صرفه‌جویی کنند.»"
+    rules = Tagger.from_pretrained(model_dir, device="cpu")  # NER-only: the rule annotator gives quotes
+    assert rules.quote_source == "rules"
+    result = rules(text)
+    assert result["quotes"] == annotate_quotes(text, result["entities"]) and len(result["quotes"]) == 2
+    assert "_quote_roles" not in result
+    assert Tagger.from_pretrained(model_dir, device="cpu", quotes="none")(text)["quotes"] == []
+    with pytest.raises(ValueError, match="no quote head"):
+        Tagger.from_pretrained(model_dir, quotes="model")
+    with pytest.raises(ValueError, match="quotes must be one of"):
+        Tagger.from_pretrained(model_dir, quotes="regex")
+    head = Tagger.from_pretrained(save(random_model(seed=5, quotes=True), tmp_path / "q"), device="cpu")
+    assert head.quote_source == "model" and "_quote_roles" in head(text)
+    assert Tagger.from_pretrained(tmp_path / "q", device="cpu", quotes="rules")(text)["quotes"] != []
