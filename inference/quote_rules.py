@@ -3,7 +3,8 @@
 The problem.  Persian news reports speech in a handful of fixed shapes (data/quotes/GUIDELINES.md):
 ``X گفت: ...`` (a colon quote to the end of the paragraph), ``X گفت که ...`` and ``X اعلام کرد ...``
 (the reported clause to the sentence end), ``X با بیان اینکه A، اظهار داشت: B`` (two quotes),
-``به گفته X، A``, ``«A»، وی گفت``, headlines ``X: A``, and first-person paragraphs continuing a colon quote.
+``به گفته X، A``, ``«A»، وی گفت``, headlines ``X: A``, first-person paragraphs continuing a colon quote, and a
+naming verb whose complement is all in marks (``X Y را «A» توصیف کرد``).
 The cue lexicon is small but its spellings are not: ي/ك, ``اظهار داشت``/``اظهارداشت``, ``می‌گوید``/
 ``میگوید``/``می گوید``, ``تأکید``/``تاکید``, ``گفت``/``گفـــت``.  The rules run on *length-preserving* folded
 copies of the text (letters.LETTER_FOLD: ي->ی, ك->ک, أ->ا ...; ZWNJ->space for cues), so every match offset
@@ -22,6 +23,7 @@ import json
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from heapq import merge
 from pathlib import Path
 
 from .letters import LETTER_FOLD
@@ -60,6 +62,12 @@ _ADVERBIAL = (r"(?:(?:با|ضمن)\s*|(?<=و\s))(?:بیان|تاکید|اشار�
 _PREP = r"به\s+(?:گفته|نوشته|عقیده|اعتقاد|باور|ادعای)"
 # "گفت‌وگو" (conversation) is not "گفت".
 CUE_RE = re.compile(rf"(?<!\w)(?:(?P<adv>{_ADVERBIAL})|(?P<prep>{_PREP})|(?P<verb>{_VERB}))(?!\w)(?!\s?و\s?گو)")
+# Naming verbs (guidelines 2.2, "marked complement"): "X Y را «A» توصیف کرد/خواند/نامید" quotes A only when the
+# complement is the marked region right before the verb; "X Y را A توصیف کرد" (unmarked) is nominal.
+NAMING_RE = re.compile(rf"(?<!\w)(?P<naming>توصیف\s*{_KARD}|{_forms('خواند', 'خوان')}|{_forms('نامید', 'نام')})(?!\w)")
+_NAMING_GAP = frozenset("یک بسیار کاملا کاملاً واقعا واقعاً صرفا صرفاً تنها فقط".split())  # may stand between را and «
+_DEMONSTRATIVE = frozenset("این آن همین همان چنین".split())  # opens the object: "کرملین [این تماس] را"
+_CLAUSE_OPENER = frozenset("که ولی اما آنکه اینکه چون زیرا".split())  # a new clause starts after it
 # A byline or source credit at the start of a paragraph: not a quote (guidelines 2.1).
 BYLINE_RE = re.compile(r"\s*(?:(?:به|بنا\s*بر|بنابر|طبق)\s+(?:این\s+)?گزارش|به\s+نقل\s+از)[^،:\n]{0,120}[،:]|"
                        r"\s*(?:خبرگزاری\s+)?فارس\s*[:-]")  # used with .match(f, paragraph_start)
@@ -229,6 +237,64 @@ class _Article:
         return (m for m in CUE_RE.finditer(self.f, start, end) if not self.inside(m.start())
                 and g[m.start() - 1:m.start()] != _ZW != g[m.end():m.end() + 1])
 
+    def namings(self, start: int, end: int):
+        """Naming verbs in f[start:end] right after a closing mark, filtered like ``cues``."""
+        g = self.g
+        return (m for m in NAMING_RE.finditer(self.f, start, end) if not self.inside(m.start())
+                and g[m.start() - 1:m.start()] != _ZW != g[m.end():m.end() + 1]
+                and self.f[:m.start()].rstrip()[-1:] in ("»", '"', "”"))
+
+    def naming(self, lo: int, cs: int, ce: int):
+        """``X Y را «A» توصیف کرد`` (guidelines 2.2): (speaker, cue, quote) when the verb's complement is the
+        marked region right before it, preceded by ``را`` (at most one word such as ``یک``/``بسیار`` between)
+        and the subject stands in the clause ("کرملین این تماس را"), or alone in the comma chunk before it
+        ("کرملین در بیانیه‌ای، این تماس را").  None otherwise: an unmarked or partly marked complement
+        ("اطاعت از «اولی‌الامر»") is nominal, and with the subject elided ("ولی او را «...» خواند") the linker
+        would take the object pronoun for the speaker."""
+        f, close = self.f, len(self.f[:cs].rstrip()) - 1
+        r = next((r for r in self.regions if r[1] == close), None)
+        if r is None or r[0] - 1 < lo or any(o["start"] < ce and r[0] < o["end"] for o in self.out):
+            return None
+        words = _words(f, lo, r[0] - 1)
+        k = max((i for i, (_, _, w) in enumerate(words) if w == "را"), default=None)
+        if k is None or len(words) - k > 2 or (len(words) - k == 2 and words[-1][2] not in _NAMING_GAP) \
+                or re.search(r"[،,.:؛!؟?«»\"“”]", f[words[k][1]:r[0] - 1]):
+            return None
+        ra = words[k][0]
+        # The clause: after the last comma (outside marks), "finite verb + و" or connective before "را".
+        cut = max([lo] + [i + 1 for i in range(lo, ra) if f[i] == "،" and not self.inside(i)] +
+                  [m.end() for m in _COORD.finditer(f, lo, ra)])
+        clause = _words(self.g, cut, ra)
+        opener = max((i for i, (_, _, w) in enumerate(clause) if w in _CLAUSE_OPENER), default=-1)
+        clause = clause[opener + 1:]
+        lead = _LEAD_PP.match(self.g, clause[0][0], ra) if clause else None
+        while clause and (clause[0][2] in LEAD or (lead and clause[0][1] <= lead.end())):
+            clause = clause[1:]
+        speaker = self._naming_subject(clause)
+        if speaker is None and opener < 0 and cut > lo and (not clause[1:] or clause[0][2] in _DEMONSTRATIVE):
+            speaker = self.speaker_np(lo, cut - 1)  # the subject in its own chunk, the object alone in this one
+        return (speaker, (cs, ce), r) if speaker else None
+
+    def _naming_subject(self, words: list[tuple[int, int, str]]) -> tuple[int, int] | None:
+        """The subject at the head of ``words`` = subject + object (before ``را``): a pronoun, an earlier
+        speaker's name, an NER name, or the words before a demonstrative that opens a short object (at most
+        three words: in "داور اسپانیایی این دیدار قضاوت او را" the demonstrative is inside an ezafe chain)."""
+        if len(words) < 2 or _head(words[0][2]) in STOP or any(_verbal(w) for _, _, w in words):
+            return None  # the object alone (the subject elided), or not a subject at all
+        if words[0][2] in PRONOUN_WORDS:
+            return words[0][0], words[0][1]
+        if known := self._known_prefix(words[:-1]):
+            return known
+        ent = next((e for e in self.entities if e["start"] == words[0][0] and e["end"] < words[-1][0]), None)
+        if ent:
+            return ent["start"], ent["end"]
+        k = next((i for i in range(1, len(words)) if words[i][2] in _DEMONSTRATIVE), None)
+        if k is not None and k <= 8 and len(words) - k <= 3 and not any(_head(w) in STOP for _, _, w in words[:k]):
+            return words[0][0], words[k - 1][1]
+        if words[0][2] in _DEMONSTRATIVE and len(words) > 2 and _head(words[1][2]) in PERSON_HEADS | ORG_HEADS:
+            return words[0][0], words[1][1]  # "این خبرگزاری آغاز مذاکرات ... را"
+        return None
+
     def inside(self, i: int) -> tuple[int, int] | None:  # the quotation-mark region holding i
         return next(((s, e) for s, e in self.regions if s <= i < e), None)
 
@@ -278,11 +344,16 @@ class _Article:
         byline = BYLINE_RE.match(f, ps, pe)
         floor = byline.end() if byline else ps
         pos, state = floor, 0
-        for m in self.cues(floor, pe):
+        for m in merge(self.cues(floor, pe), self.namings(floor, pe), key=lambda m: m.start()):
             cs, ce, kind = m.start(), m.end(), m.lastgroup
             sent_start = max(self.sentence_start(cs, floor), pos)
             if cs < pos or f[sent_start:cs].split()[:1] in (["اگر"], ["چنانچه"], ["شاید"]):
                 continue  # a hypothetical ("اگر ... گفت") reports no speech
+            if kind == "naming":  # X Y را «A» توصیف کرد: the marked complement is a direct quote
+                if found := self.naming(sent_start, cs, ce):
+                    self.attribution(*found)
+                    state, pos = max(state, 1), ce
+                continue
             after = ce + len(f[ce:pe]) - len(f[ce:pe].lstrip())
             se = self.sentence_end(after, pe)
             speaker, q = None, None

@@ -260,3 +260,25 @@ def test_odd_inputs_never_break_the_rules():
     alphabet = list('وی گفت: «» "،.؟\nبا بیان اینکه افزود به گفته الف ب\u200c')
     for _ in range(300):
         quotes_of("".join(rng.choice(alphabet) for _ in range(rng.randrange(60))))
+
+
+def test_marked_complement_of_a_naming_verb_is_a_direct_quote():
+    # data/samples/seed-report.txt; guidelines 2.2: only the marks right before the verb are its complement.
+    text = ("در همین حال، کرملین این تماس را «گفتگویی سازنده» توصیف کرد که به «گامهای مشخص احتمالی برای اجرای "
+            "تفاهمات» بین ترامپ و پوتین در این تماس پرداخته است.")
+    [q] = quotes_of(text)
+    assert brief(q)[:4] == ("کرملین", "توصیف کرد", "گفتگویی سازنده", "direct")
+
+
+def test_unmarked_complement_of_a_naming_verb_stays_nominal():
+    [q] = quotes_of("وی سفر البرادعی به ایران را مثبت توصیف کرد و گفت: دنیا فهمید.")
+    assert brief(q)[:4] == ("وی", "گفت", "دنیا فهمید.", "direct")
+
+
+def test_marks_that_are_no_naming_verbs_complement_are_no_quote():
+    assert quotes_of("«دیمیتری پسکوف» سخنگوی کاخ کرملین امروز به مسکو بازگشت.") == []
+    assert quotes_of("وی در پایان تفکر بسیجی را اطاعت از «اولی‌الامر» توصیف کرد.") == []  # partly marked
+    # Inside a colon quote (fars-2-0275) it is part of the outer quote, not a quote of its own (2.4).
+    text = "جاکوب افزود: استراتژیستها این سیاست را «نابودی مطمئن متقابل» نامیده‌اند و این سیاستی ناپسند است."
+    [q] = quotes_of(text)
+    assert brief(q)[:3] == ("جاکوب", "افزود", text[text.index(": ") + 2:])
