@@ -225,3 +225,12 @@ def test_a_missed_speaker_is_the_cues_subject_from_the_ner_head_or_a_pronoun():
     roles = [span(text, "گفت", "CUE"), span(text, "خدمات بانکی گسترش می‌یابد.", "QUOTE")]
     [q] = link_quotes(text, roles, [ent(text, "علی وارسته")])
     assert q["speaker"] is None
+
+
+def test_the_addressee_is_not_the_speaker_and_a_marked_name_does_not_cut_a_quote():
+    text = "منابع آگاه به سی‌ان‌ان گفتند که امیدهای «دونالد ترامپ»، رئیس‌جمهور آمریکا، از دست رفته است."
+    roles = [span(text, "سی‌ان‌ان", "SPEAKER"), span(text, "گفتند", "CUE"),
+             span(text, "امیدهای", "QUOTE"), span(text, "، رئیس‌جمهور آمریکا، از دست رفته است.", "QUOTE")]
+    [q] = link_quotes(text, roles, [ent(text, "سی‌ان‌ان", "ORG"), ent(text, "دونالد ترامپ")])
+    assert q["quote"]["text"] == "امیدهای «دونالد ترامپ»، رئیس‌جمهور آمریکا، از دست رفته است."
+    assert q["speaker"] is None and q["speaker_entity"] is None  # not CNN, to whom it was said
