@@ -205,6 +205,9 @@ def test_mixed_corpora_and_joint_quote_head(tmp_path):
     history = json.loads((Path(cfg.output_dir) / "history.json").read_text(encoding="utf-8"))
     evals = [h for h in history if "dev_f1" in h]
     assert evals[-1]["dev_quote_f1"] > 0.5 and result["best_dev_f1"] > 0.8
+    # The selection score averages the two heads' dev F1s.
+    assert all(abs(h["dev_score"] - (h["dev_f1"] + h["dev_quote_f1"]) / 2) < 1e-5 for h in evals)  # history rounds
+    assert abs(result["best_dev_score"] - max(h["dev_score"] for h in evals)) < 1e-5
     model = load_model(Path(cfg.output_dir) / "model")
     assert model.quote_labels == bio_labels(["SPEAKER", "CUE", "QUOTE"]) and model.quote_classifier is not None
     assert model.config.parstag["tasks"] == ["ner", "quotes"]
@@ -303,3 +306,14 @@ def test_fine_tunes_a_pretrained_encoder_directory(tmp_path):
     assert model.config.id2label == dict(enumerate(bio_labels(TYPES)))
     # lr 0: the encoder is exactly the pretrained one
     assert torch.equal(model.bert.embeddings.word_embeddings.weight, base.embeddings.word_embeddings.weight)
+
+
+def test_quote_loss_weight_scales_only_the_quote_head():
+    from parstag.inference.modeling import ParstagOutput
+    from parstag.training.trainer import combined_loss
+
+    out = ParstagOutput(loss=torch.tensor(3.0), ner_loss=torch.tensor(1.0), quote_loss=torch.tensor(2.0))
+    assert float(combined_loss(out, 1.0)) == 3.0 and float(combined_loss(out, 0.5)) == 2.0
+    assert float(combined_loss(out, 0.0)) == 1.0
+    ner_only = ParstagOutput(loss=torch.tensor(1.0), ner_loss=torch.tensor(1.0), quote_loss=None)
+    assert float(combined_loss(ner_only, 0.5)) == 1.0

@@ -45,6 +45,13 @@ def resolve_path(path: str) -> str:
     return str(_REPO_ROOT / p)
 
 
+def combined_loss(out, quote_weight: float) -> torch.Tensor:
+    """NER loss + ``quote_weight`` x quote-role loss (the model's own ``loss`` weighs them equally)."""
+    if out.ner_loss is not None and out.quote_loss is not None and quote_weight != 1.0:
+        return out.ner_loss + quote_weight * out.quote_loss
+    return out.loss
+
+
 def build_model(cfg: TrainConfig, tokenizer, ner_labels: list[str], quote_labels: list[str] | None):
     from transformers import AutoConfig, BertConfig
 
@@ -160,10 +167,7 @@ class Loop:
             batches = acc.skip_first_batches(self.loader, skip) if skip else self.loader
             for batch in batches:
                 with acc.accumulate(self.model):
-                    out = self.model(**batch)
-                    loss = out.loss
-                    if out.ner_loss is not None and out.quote_loss is not None and weight != 1.0:
-                        loss = out.ner_loss + weight * out.quote_loss
+                    loss = combined_loss(self.model(**batch), weight)
                     acc.backward(loss)
                     if acc.sync_gradients and clip > 0:
                         acc.clip_grad_norm_(self.model.parameters(), clip)
