@@ -164,6 +164,15 @@ def test_builder_rejects_overlapping_layers():
         ])
 
 
+def test_builder_runs_as_a_script(tmp_path):
+    """build_gold.py imports its gold_tool/ modules when run as a script from any directory."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, str(QUOTES / "build_gold.py"), "--help"], cwd=tmp_path,
+                         capture_output=True, text=True, check=True).stdout
+    assert "Resolve the quote-attribution source annotations" in out and "--write-readme-counts" in out
+
+
 def test_split_is_a_stable_hash():
     assert bg.split_of("fars-1-0012") in bg.SPLITS
     assert bg.split_of("fars-1-0012") == bg.split_of("fars-1-0012")
