@@ -252,6 +252,29 @@ def _find_cue(text: str, q: dict, cues: list[dict], quotes: list[dict]) -> dict 
     return min(cands, key=lambda t: t[:3])[3] if cands else None
 
 
+def _with_determiner(text: str, sp: dict) -> dict:
+    """A SPEAKER the tagger started one word late takes back its determiner: ``یک [مقام کاخ سفید]``,
+    ``منابع [آگاه]``, ``این [منبع]``, ``یکی از [منابع]`` -- the word that says whether the source is
+    anonymous or refers back."""
+    ps, _ = paragraph_bounds(text, sp["start"])
+    words = list(_WORD.finditer(text, max(ps, sp["start"] - 40), sp["start"]))
+
+    def adjacent(k: int, end: int) -> bool:  # word k, then only space up to `end`
+        return k >= 0 and not text[words[k].end():end].strip(_SPACES)
+
+    n = len(words) - 1
+    if not adjacent(n, sp["start"]):
+        return sp
+    start, det = None, fold(words[n].group())
+    head = (_bare(sp["text"]) or [""])[0]
+    # "این"/"همین" only before a title or a source ("این [منبع]", "این [مقام]"), not "در این [جلسه X]".
+    if det in ANONYMOUS or (det in ANAPHORIC and (head in ANONYMOUS_HEADS or description_type(sp["text"]))):
+        start = words[n].start()
+    elif fold(words[n].group()) == "از" and adjacent(n - 1, words[n].start()) and fold(words[n - 1].group()) == "یکی":
+        start = words[n - 1].start()
+    return sp if start is None else {**sp, "start": start, "text": text[start:sp["end"]]}
+
+
 def _addressee(text: str, span: dict) -> bool:
     """``منابع آگاه به سی‌ان‌ان گفتند``: a mention right after ``به`` is whom it was said to, not who said it."""
     return fold(text[max(0, span["start"] - 6):span["start"]]).rstrip(MARKS + " ").endswith(" به") or \
@@ -397,7 +420,8 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
             roles[r["label"]].append({"start": s, "end": e, "text": text[s:e], "score": float(r.get("score", 1.0))})
     ents = sorted(({"start": int(e["start"]), "end": int(e["end"]), "type": e["type"]} for e in entities),
                   key=lambda e: (e["start"], e["end"]))
-    cues, speakers = roles["CUE"], roles["SPEAKER"]
+    cues = roles["CUE"]
+    speakers = [_with_determiner(text, sp) for sp in roles["SPEAKER"]]
     quotes = _merge_quote_spans(text, roles["QUOTE"], cues + speakers)
     out: list[Quote] = []
     history: list[EntityRef | None] = []  # entities of the speakers quoted so far (None: anonymous)

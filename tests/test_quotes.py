@@ -234,3 +234,13 @@ def test_the_addressee_is_not_the_speaker_and_a_marked_name_does_not_cut_a_quote
     [q] = link_quotes(text, roles, [ent(text, "سی‌ان‌ان", "ORG"), ent(text, "دونالد ترامپ")])
     assert q["quote"]["text"] == "امیدهای «دونالد ترامپ»، رئیس‌جمهور آمریکا، از دست رفته است."
     assert q["speaker"] is None and q["speaker_entity"] is None  # not CNN, to whom it was said
+
+
+def test_a_speaker_started_late_takes_back_its_determiner():
+    text = "یک مقام کاخ سفید گفت که دیدار به حالت تعلیق درآمده است. در این جلسه سالارکیا گفت که تیم آماده است."
+    roles = [span(text, "مقام کاخ سفید", "SPEAKER"), span(text, "گفت", "CUE"),
+             span(text, "دیدار به حالت تعلیق درآمده است.", "QUOTE"),
+             span(text, "سالارکیا", "SPEAKER"), span(text, "گفت", "CUE", occ=2), span(text, "تیم آماده است.", "QUOTE")]
+    a, b = link_quotes(text, roles, [ent(text, "سالارکیا")])
+    assert a["speaker"]["text"] == "یک مقام کاخ سفید" and a["speaker_entity"] is None  # anonymous now
+    assert b["speaker"]["text"] == "سالارکیا"  # "این" belongs to "جلسه", not to the speaker
