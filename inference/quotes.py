@@ -14,152 +14,23 @@ entity the speaker stands for, and whether it is direct.  Persian news makes thi
 
 Every span is in characters of the ORIGINAL text: ``text[s["start"]:s["end"]] == s["text"]``.
 ``quotes_to_record`` writes the flat gold/silver record format.
+Character-level helpers (marks, spans, sentence ends, ``fold``, the mention lexicons) live in ``quote_text.py``.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Optional, TypedDict
 
-from .letters import LETTER_FOLD
-
-
-class Span(TypedDict):
-    start: int
-    end: int
-    text: str
-
-
-class EntityRef(Span):
-    type: str
-
-
-class Quote(TypedDict):
-    quote: Span
-    speaker: Optional[Span]
-    cue: Optional[Span]
-    speaker_entity: Optional[EntityRef]
-    kind: str  # "direct" | "indirect"
-    score: float
+from .quote_text import (ANAPHORIC, ANONYMOUS, ANONYMOUS_HEADS, CLOSE_MARKS, MARKS, OPEN_MARKS, ORG_HEADS, PERSON_HEADS,
+                         PRONOUNS, _SENTENCE_END, _SPACES, EntityRef, Quote, Span, _bare, _overlap, _strip,
+                         crosses_sentence, description_type, fold, is_anonymous, is_pronoun, make_span,
+                         paragraph_bounds, trim_span)
 
 
 #: Reported content is a clause: a shorter QUOTE piece is tagging noise (no gold quote has fewer than 4
 #: words), unless its form says it is a quote (in marks, or after a colon).
 MIN_QUOTE_WORDS = 3
-OPEN_MARKS = "«\"“‘"
-CLOSE_MARKS = "»\"”’"
-MARKS = OPEN_MARKS + CLOSE_MARKS
-_SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200c\u200d\u200e\u200f\ufeff"
-_FOLD = str.maketrans({**LETTER_FOLD, "\u200c": " ", "\u0640": None})  # kashida: a stretch, not a letter
-
-
-def fold(s: str) -> str:
-    """A comparison key (ي/ك folded, ZWNJ as space, spaces collapsed); never used for offsets."""
-    return " ".join(s.translate(_FOLD).replace("\u064b", "").replace("\u064c", "").split())
-
-
-def _first_words(words: str) -> frozenset[str]:
-    # Compared with fold()ed words, where ZWNJ is a space: keep the first part ("دروازه‌بان" -> "دروازه").
-    return frozenset(fold(w).split()[0] for w in words.split())
-
-
-#: Personal pronouns used as speakers.
-PRONOUNS = frozenset(fold(w) for w in "وی او ایشان آنها آنان آن‌ها".split())
-#: Determiners that make a description anaphoric ("این مقام", "همین منبع").
-ANAPHORIC = frozenset("این همین آن مذکور".split())
-#: First words of an anonymous source; it refers to nobody.
-ANONYMOUS = _first_words("یک یکی برخی بعضی منابع منبعی شماری عده‌ای عده کارشناسان ناظران گروهی فردی مقامی")
-ANONYMOUS_HEADS = frozenset("منبع منابع".split())  #: after "این", still an anonymous source ("این منبع")
-#: Heads of organisation names and descriptions.
-ORG_HEADS = _first_words("""وزارت وزارتخانه سازمان باشگاه شرکت خبرگزاری دولت مجلس شورای شورا کمیته فدراسیون اداره
-    بانک دانشگاه ستاد کمیسیون دفتر روزنامه نشریه پایگاه سایت وبسایت شبکه ارتش سپاه پلیس بنیاد انجمن حزب جبهه نهاد
-    دادگاه قوه بیانیه اطلاعیه گزارش رسانه کاخ کنفدراسیون اتحادیه مرکز هیئت هیات تیم""")
-#: Heads of descriptions of people (a title): such a speaker is a description, not a name.
-PERSON_HEADS = _first_words("""رئیس رییس رئيس وزیر سرمربی مربی مدیر مدیرعامل مدیرکل سخنگو سخنگوی معاون نماینده
-    استاندار فرماندار دبیر دبیرکل عضو مقام منبع کارشناس دادستان امام فرمانده سفیر نخست‌وزیر رئیس‌جمهور بازیکن هافبک
-    مهاجم دروازه‌بان گلر مدافع ستاره کاپیتان سرپرست مشاور جانشین قائم‌مقام شهردار بخشدار دهیار رهبر آیت‌الله
-    حجت‌الاسلام سردار سرلشکر سرتیپ دکتر مهندس آقای خانم مسئول مسئولان مسئولین کارشناسان مقامات وکیل قاضی پزشک استاد
-    نویسنده خبرنگار تحلیلگر فرستاده دستیار همتای همسر پدر مادر برادر هموطن""")
-
-
-def make_span(text: str, start: int, end: int) -> Span:  # the one way spans are built: text is always a slice
-    return {"start": start, "end": end, "text": text[start:end]}
-
-
-def paragraph_bounds(text: str, i: int) -> tuple[int, int]:
-    """The line (title, abstract or paragraph: articles join them with "\\n") that contains offset i."""
-    start = text.rfind("\n", 0, i) + 1
-    end = text.find("\n", i)
-    return start, (len(text) if end == -1 else end)
-
-
-# "?" is left out: "در پاسخ به این سؤال که ...؟ گفت:" keeps its speaker before the question.
-_SENTENCE_END = re.compile(r"[.!]+(?=[\s«»\"“”]|$|[^\W\d])|\n")
-
-
-def crosses_sentence(text: str, start: int, end: int, skip: Sequence[tuple[int, int]] = ()) -> bool:
-    """True if text[start:end], outside the ``skip`` ranges (quotes), holds a sentence end or line break."""
-    pos = start
-    for s, e in sorted(skip):
-        if e <= pos or s >= end:
-            continue
-        if s > pos and _SENTENCE_END.search(text, pos, s):
-            return True
-        pos = max(pos, e)
-    return pos < end and _SENTENCE_END.search(text, pos, end) is not None
-
-
-def _overlap(a: dict, b: dict) -> int:
-    return max(0, min(a["end"], b["end"]) - max(a["start"], b["start"]))
-
-
-def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
-    """Strip from a span's edges white space, quotation marks whose partner is outside the span or that
-    enclose all of it (``«X»`` -> ``X``; ``«X» Y`` stays), and on SPEAKER/CUE any other punctuation."""
-    while True:
-        s, e = _strip(text, start, end)
-        sub = text[s:e]
-        if label != "QUOTE" and (m := re.search(rf"[\w{MARKS}](?:.*[\w{MARKS}])?", sub, re.S)):
-            s, e = s + m.start(), s + m.end()  # SPEAKER/CUE begin and end with a letter, digit or mark
-            sub = text[s:e]
-        if not sub:
-            return s, s
-        if sub[0] in OPEN_MARKS:
-            close = sub.find({"«": "»", "“": "”", "‘": "’"}.get(sub[0], sub[0]), 1)
-            s, e = (s + 1, e - 1) if close == len(sub) - 1 else (s + 1, e) if close == -1 else (s, e)
-        if s < e and text[e - 1] in CLOSE_MARKS and {"»": "«", "”": "“", "’": "‘"}.get(text[e - 1], '"') \
-                not in text[s:e - 1]:
-            e -= 1
-        if (s, e) == (start, end):
-            return s, e
-        start, end = s, e
-
-
-def _strip(text: str, start: int, end: int) -> tuple[int, int]:  # white space and stray ZWNJ/bidi marks
-    sub, ws = text[start:end], _SPACES
-    return (start + len(sub) - len(sub.lstrip(ws)), start + len(sub.rstrip(ws))) if sub.strip(ws) else (start, start)
-
-
-def is_pronoun(s: str) -> bool:
-    return fold(s) in PRONOUNS
-
-
-def _bare(s: str) -> list[str]:
-    return [w.strip(MARKS + "()،,") for w in fold(s).split() if w.strip(MARKS + "()،,")]
-
-
-def is_anonymous(s: str) -> bool:
-    """"یک منبع آگاه", "منابع خبری", "کارشناسان", and "این منبع" (which refers back to such a source)."""
-    w = _bare(s) or [""]
-    return w[0] in ANONYMOUS or (len(w) > 1 and w[0] in ANAPHORIC and w[1] in ANONYMOUS_HEADS)
-
-
-def description_type(s: str) -> str | None:
-    """"PER"/"ORG" if the mention is a description (a title, "این سازمان"), None if it may be a name."""
-    w = _bare(s) or [""]
-    head = w[1] if w[0] in ANAPHORIC and len(w) > 1 else w[0]
-    return "ORG" if head in ORG_HEADS else "PER" if head in PERSON_HEADS or w[0] in ANAPHORIC else None
 
 
 def _fits(etype: str, want: str | None) -> bool:  # countries speak for governments: LOC fits an ORG description
@@ -270,15 +141,15 @@ def _with_determiner(text: str, sp: dict) -> dict:
     # "این"/"همین" only before a title or a source ("این [منبع]", "این [مقام]"), not "در این [جلسه X]".
     if det in ANONYMOUS or (det in ANAPHORIC and (head in ANONYMOUS_HEADS or description_type(sp["text"]))):
         start = words[n].start()
-    elif fold(words[n].group()) == "از" and adjacent(n - 1, words[n].start()) and fold(words[n - 1].group()) == "یکی":
+    elif det == "از" and adjacent(n - 1, words[n].start()) and fold(words[n - 1].group()) == "یکی":
         start = words[n - 1].start()
     return sp if start is None else {**sp, "start": start, "text": text[start:sp["end"]]}
 
 
 def _addressee(text: str, span: dict) -> bool:
     """``منابع آگاه به سی‌ان‌ان گفتند``: a mention right after ``به`` is whom it was said to, not who said it."""
-    return fold(text[max(0, span["start"] - 6):span["start"]]).rstrip(MARKS + " ").endswith(" به") or \
-        fold(text[max(0, span["start"] - 6):span["start"]]).rstrip(MARKS + " ") == "به"
+    before = " " + fold(text[max(0, span["start"] - 6):span["start"]]).rstrip(MARKS + " ")
+    return before.endswith(" به")
 
 
 def _find_speaker(text: str, q: dict, cue: dict | None, speakers: list[dict], quotes: list[dict]) -> dict | None:
@@ -516,6 +387,6 @@ def quotes_to_record(record_id: str, source: str, split: str, text: str, quotes:
     return {"id": record_id, "source": source, "split": split, "text": text, "spans": spans, "quotes": recs}
 
 
-__all__ = ["Span", "EntityRef", "Quote", "OPEN_MARKS", "CLOSE_MARKS", "PRONOUNS", "fold", "make_span",
-           "paragraph_bounds", "crosses_sentence", "trim_span", "is_pronoun", "is_anonymous", "description_type",
-           "relocate", "link_quotes", "quotes_to_record"]
+__all__ = ["Span", "EntityRef", "Quote", "OPEN_MARKS", "CLOSE_MARKS", "PRONOUNS", "ORG_HEADS", "PERSON_HEADS", "fold",
+           "make_span", "paragraph_bounds", "crosses_sentence", "trim_span", "is_pronoun", "is_anonymous",
+           "description_type", "relocate", "link_quotes", "quotes_to_record"]
