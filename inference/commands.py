@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .fileio import temp_beside, write_text_atomic
+from .quotes import QUOTE_SOURCES
 
 DEFAULT_MAX_CHARS = 200_000  # 7x the longest of 3,700 Fars/Varzesh3 articles; guards against runaway input
 
@@ -56,7 +57,7 @@ def add_tag_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:1 or auto (default auto)")
     p.add_argument("--batch-size", type=int, default=16, help="packed rows per forward pass (default 16)")
     p.add_argument("--quantize", choices=["dynamic-int8"], help="int8 weights on the CPU (faster)")
-    p.add_argument("--quotes", choices=["auto", "model", "rules", "none"], default="auto",
+    p.add_argument("--quotes", choices=QUOTE_SOURCES, default="auto",
                    help="where quotes come from: the model's quote head, the rule annotator, or nowhere "
                         "(default auto: the head if the model has one, else the rules)")
     p.add_argument("--resume", action="store_true", help="keep the records already in --out, skip their ids")

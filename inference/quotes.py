@@ -31,6 +31,10 @@ from .quote_text import (ANAPHORIC, ANONYMOUS, ANONYMOUS_HEADS, CLOSE_MARKS, MAR
 #: Reported content is a clause: a shorter QUOTE piece is tagging noise (no gold quote has fewer than 4
 #: words), unless its form says it is a quote (in marks, or after a colon).
 MIN_QUOTE_WORDS = 3
+#: Where a tagger's ``quotes`` come from: the model's quote head, the rule annotator (``quote_rules``,
+#: speakers named from the model's entities), nothing; "auto" is the head when the model has one, else the
+#: rules.  Here (a module without torch) so that ``parstag tag --help`` lists them without loading torch.
+QUOTE_SOURCES = ("auto", "model", "rules", "none")
 
 
 def _fits(etype: str, want: str | None) -> bool:  # countries speak for governments: LOC fits an ORG description
@@ -387,6 +391,6 @@ def quotes_to_record(record_id: str, source: str, split: str, text: str, quotes:
     return {"id": record_id, "source": source, "split": split, "text": text, "spans": spans, "quotes": recs}
 
 
-__all__ = ["Span", "EntityRef", "Quote", "OPEN_MARKS", "CLOSE_MARKS", "PRONOUNS", "ORG_HEADS", "PERSON_HEADS", "fold",
+__all__ = ["QUOTE_SOURCES", "Span", "EntityRef", "Quote", "OPEN_MARKS", "CLOSE_MARKS", "PRONOUNS", "ORG_HEADS", "PERSON_HEADS", "fold",
            "make_span", "paragraph_bounds", "crosses_sentence", "trim_span", "is_pronoun", "is_anonymous",
            "description_type", "relocate", "link_quotes", "quotes_to_record"]

@@ -33,12 +33,10 @@ import torch
 
 from .labels import spans_from_tags
 from .predict import WordPredictor
+from .quotes import QUOTE_SOURCES
 from .segment import split_sentences, tokenize_words
 
 QUANTIZE_MODES = (None, "dynamic-int8")
-#: Where ``quotes`` come from: the model's quote head, the rule annotator (``quote_rules``, speakers named
-#: from the model's entities), nothing; "auto" is the head when the model has one, else the rules.
-QUOTE_SOURCES = ("auto", "model", "rules", "none")
 
 
 def resolve_device(device: str | torch.device | None, *, check_available: bool = True) -> torch.device:

@@ -201,13 +201,16 @@ def _news_articles(path: Path) -> list[dict]:
 
 
 def _on_word_boundaries(record: dict) -> bool:
-    """Whether every span starts and ends where a ``tokenize_words`` word does: what ``read_jsonl_spans``
-    needs without ``repair`` (words do not overlap, so that is the same as its first/last covered word)."""
+    """Whether ``read_jsonl_spans`` reads the record without repair: its own check, ``corpora.span_tags``
+    with a ``problem`` callback, finds no empty, misaligned or overlapping span."""
     from parstag.inference.segment import tokenize_words
 
-    words = tokenize_words(record["text"])
-    starts, ends = {s for s, _ in words}, {e for _, e in words}
-    return all(sp["start"] < sp["end"] and sp["start"] in starts and sp["end"] in ends for sp in record["spans"])
+    from .corpora import span_tags
+
+    problems: list[str] = []
+    spans = sorted((sp["start"], sp["end"], sp["label"]) for sp in record["spans"])
+    span_tags(tokenize_words(record["text"]), spans, problem=lambda kind, _span: problems.append(kind))
+    return not problems
 
 
 def write_silver(news_dir: str | os.PathLike, out: str | os.PathLike, exclude: Iterable[str | os.PathLike] = (),
