@@ -15,7 +15,9 @@ This is the single code path from words to tags; the article tagger and corpus e
   prediction from the window in which it lies farthest from a window edge (a sentence edge does not
   count as an edge), so every word is predicted exactly once and entities at seams are neither lost
   nor duplicated.
-* Raw argmax tags can be ill-formed (``O I-PER``); they are repaired into IOB2 so spans are well-formed.
+* Tags are decoded per sentence from the words' label probabilities (``decode.decode``): by default the
+  best IOB2-valid sequence (Viterbi), which also closes weak one-word holes in long spans; ``"argmax"``
+  takes each word's best label and repairs ill-formed ``O I-PER`` into IOB2.
 
 Labels come only from the checkpoint: ``config.id2label`` (NER) and ``config.quote_labels``.
 """
@@ -29,6 +31,7 @@ from dataclasses import dataclass
 import torch
 
 from .alignment import first_piece_index
+from .decode import DECODE_MODES, decode
 from .labels import OUTSIDE, repair_iob2  # repair_iob2 re-exported: part of this module's API
 
 #: Default positions per packed row: measured fastest for bert-base on CPU (docs/inference.md).
@@ -118,6 +121,7 @@ class WordPredictor:
     pack_length: positions per packed row (default ``min(max_length, PACK_LENGTH)``); a batch holds at most
         ``batch_size`` rows and ``batch_size * pack_length`` positions.  ``pack=False``: one segment per row.
     window_overlap: pieces shared by consecutive windows of a long sentence (default half a window).
+    decode: ``"viterbi"`` (default: the best IOB2-valid tag sequence) or ``"argmax"`` (module docstring).
     """
 
     def __init__(
@@ -132,7 +136,11 @@ class WordPredictor:
         pack: bool = True,
         pack_length: int | None = None,
         window_overlap: int | None = None,
+        decode: str = "viterbi",
     ):
+        if decode not in DECODE_MODES:
+            raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, not {decode!r}")
+        self.decode = decode
         config = model.config
         self.model = model
         self.tokenizer = tokenizer
@@ -213,7 +221,8 @@ class WordPredictor:
         ).last_hidden_state
 
     def _run_batch(self, rows: list[list[_Segment]]):
-        """Forward one batch of packed rows; returns [(segment, ner ids, ner probs, quote ids, quote probs)]."""
+        """Forward one batch of packed rows; returns [(segment, ner log-probs, quote log-probs or None)],
+        one ``[targets, labels]`` tensor per head (on the CPU)."""
         tok = self.tokenizer
         cls_id, sep_id, pad_id = tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0
         width = max(sum(len(s.ids) + 2 for s in row) for row in rows)
@@ -244,16 +253,13 @@ class WordPredictor:
         mask = torch.zeros(same.shape, dtype=dtype, device=dev).masked_fill_(~same, torch.finfo(dtype).min)
         hidden = self._encode(input_ids, mask, position_ids)
         picked = hidden[torch.tensor(gather_b, device=dev), torch.tensor(gather_t, device=dev)]
-        ner_p, ner_i = torch.softmax(self.model.classifier(picked).float(), dim=-1).max(dim=-1)
-        ner_p, ner_i = ner_p.tolist(), ner_i.tolist()
-        quote_p = quote_i = None
+        ner_lp = torch.log_softmax(self.model.classifier(picked).float(), dim=-1).cpu()
+        quote_lp = None
         if self.quote_labels is not None and getattr(self.model, "quote_classifier", None) is not None:
-            qp, qi = torch.softmax(self.model.quote_classifier(picked).float(), dim=-1).max(dim=-1)
-            quote_p, quote_i = qp.tolist(), qi.tolist()
+            quote_lp = torch.log_softmax(self.model.quote_classifier(picked).float(), dim=-1).cpu()
         out, start = [], 0
         for seg, n in where:
-            sl = slice(start, start + n)
-            out.append((seg, ner_i[sl], ner_p[sl], quote_i[sl] if quote_i else None, quote_p[sl] if quote_p else None))
+            out.append((seg, ner_lp[start:start + n], quote_lp[start:start + n] if quote_lp is not None else None))
             start += n
         return out
 
@@ -281,10 +287,11 @@ class WordPredictor:
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[WordPrediction]:
         """One ``WordPrediction`` per sentence, in input order, one tag per word."""
         has_quotes = self.quote_labels is not None
-        ner_ids = [[self._outside] * len(s) for s in sentences]
-        ner_scores = [[0.0] * len(s) for s in sentences]
-        quote_ids = [[self._quote_outside] * len(s) for s in sentences] if has_quotes else None
-        quote_scores = [[0.0] * len(s) for s in sentences] if has_quotes else None
+        # A word no window predicts (no pieces) is O with score 0.
+        ner_lp = [self._outside_rows(len(s), len(self.ner_labels), self._outside) for s in sentences]
+        quote_lp = ([self._outside_rows(len(s), len(self.quote_labels), self._quote_outside) for s in sentences]
+                    if has_quotes else None)
+        seen = [[False] * len(s) for s in sentences]
 
         segments = self._segments(sentences)
         if segments:
@@ -293,18 +300,33 @@ class WordPredictor:
             with torch.inference_mode():
                 for batch in self._batches(rows, costs):
                     batch = [[segments[i] for i in row] for row in batch]
-                    for seg, ni, np_, qi, qp in self._run_batch(batch):
+                    for seg, n_lp, q_lp in self._run_batch(batch):
                         s = seg.sentence
-                        for j, (w, _) in enumerate(seg.targets):
-                            ner_ids[s][w], ner_scores[s][w] = ni[j], np_[j]
-                            if qi is not None:
-                                quote_ids[s][w], quote_scores[s][w] = qi[j], qp[j]
+                        words = torch.tensor([w for w, _ in seg.targets])
+                        ner_lp[s][words] = n_lp
+                        if q_lp is not None:
+                            quote_lp[s][words] = q_lp
+                        for w in words.tolist():
+                            seen[s][w] = True
 
+        ner = decode(ner_lp, self.ner_labels, self.decode)
+        quotes = decode(quote_lp, self.quote_labels, self.decode) if has_quotes else None
         out = []
         for i in range(len(sentences)):
-            pred = WordPrediction(repair_iob2([self.ner_labels[k] for k in ner_ids[i]]), ner_scores[i])
+            tags, scores = ner[i]
+            pred = WordPrediction(tags, self._unseen_zero(scores, seen[i]))
             if has_quotes:
-                pred.quote_tags = repair_iob2([self.quote_labels[k] for k in quote_ids[i]])
-                pred.quote_scores = quote_scores[i]
+                q_tags, q_scores = quotes[i]
+                pred.quote_tags, pred.quote_scores = q_tags, self._unseen_zero(q_scores, seen[i])
             out.append(pred)
         return out
+
+    @staticmethod
+    def _outside_rows(n_words: int, n_labels: int, outside: int) -> torch.Tensor:
+        rows = torch.full((n_words, n_labels), float("-inf"))
+        rows[:, outside] = 0.0
+        return rows
+
+    @staticmethod
+    def _unseen_zero(scores: list[float], seen: list[bool]) -> list[float]:
+        return [s if ok else 0.0 for s, ok in zip(scores, seen)]

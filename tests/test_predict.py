@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from _tiny import one_thread, planted_model, random_model, tiny_config, tokenizer  # noqa: F401 (one_thread: autouse fixture)
 from parstag.inference.alignment import first_piece_index
+from parstag.inference.decode import viterbi
 from parstag.inference.labels import spans_from_tags, split_tag
 from parstag.inference.modeling import ParstagForTokenClassification
 from parstag.inference.predict import (
@@ -50,14 +51,25 @@ def sentences():
     return out + [[], ["\u200c", "سلام", "\u200f"]]
 
 
-def direct(model, tok, words):
-    """The reference: one sentence alone, [CLS] pieces [SEP], through the model's own forward."""
+def direct(model, tok, words, mode="argmax"):
+    """The reference: one sentence alone, [CLS] pieces [SEP], through the model's own forward, decoded
+    by argmax and repair written out here, or by ``decode.viterbi`` on the same probabilities."""
     enc = tok(words, is_split_into_words=True, return_tensors="pt")
     with torch.no_grad():
         probs = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits[0].softmax(-1)
     labels = [model.config.id2label[i] for i in range(len(model.config.id2label))]
     tags, scores = [], []
-    for p in first_piece_index(enc.word_ids(0), len(words)):
+    firsts = first_piece_index(enc.word_ids(0), len(words))
+    if mode == "viterbi":
+        rows = torch.full((len(words), len(labels)), float("-inf"))
+        rows[:, labels.index("O")] = 0.0
+        for w, p in enumerate(firsts):
+            if p is not None:
+                rows[w] = probs[p].log()
+        path = viterbi([rows], labels)[0]
+        return ([labels[k] for k in path],
+                [float(rows[w, k].exp()) if p is not None else 0.0 for w, (k, p) in enumerate(zip(path, firsts))])
+    for p in firsts:
         if p is None:
             tags.append("O")
             scores.append(0.0)
@@ -68,17 +80,23 @@ def direct(model, tok, words):
     return repair_iob2(tags), scores
 
 
+@pytest.mark.parametrize("mode", ["argmax", "viterbi"])
 @pytest.mark.parametrize("options", [{}, {"pack": False}, {"batch_size": 1}, {"batch_size": 3, "pack_length": 64}])
-def test_packed_prediction_equals_one_sentence_at_a_time(model, tok, sentences, options):
-    preds = WordPredictor(model, tok, **{"batch_size": 4, **options}).predict(sentences)
+def test_packed_prediction_equals_one_sentence_at_a_time(model, tok, sentences, options, mode):
+    preds = WordPredictor(model, tok, **{"batch_size": 4, "decode": mode, **options}).predict(sentences)
     assert len(preds) == len(sentences)
     for words, pred in zip(sentences, preds):
         assert len(pred.ner_tags) == len(pred.ner_scores) == len(words)
         if not words:
             continue
-        tags, scores = direct(model, tok, words)
+        tags, scores = direct(model, tok, words, mode)
         assert pred.ner_tags == tags
         assert pred.ner_scores == pytest.approx(scores, abs=1e-5)
+
+
+def test_unknown_decode_mode_is_refused(model, tok):
+    with pytest.raises(ValueError, match="decode must be one of viterbi, argmax"):
+        WordPredictor(model, tok, decode="beam")
 
 
 def test_words_without_pieces_are_outside(model, tok):

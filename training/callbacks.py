@@ -263,6 +263,16 @@ def read_checkpoint_state(directory: Path) -> dict[str, Any]:
 # -- dev/test scoring ----------------------------------------------------------------------------------
 
 
+def _word_rows(log_probs: torch.Tensor, first_piece: list[int], outside: int) -> torch.Tensor:
+    """One row of label log-probs per word, from its first piece; a word with no piece is surely O."""
+    rows = torch.full((len(first_piece), log_probs.shape[-1]), float("-inf"))
+    rows[:, outside] = 0.0
+    words = [w for w, p in enumerate(first_piece) if p >= 0]
+    if words:
+        rows[words] = log_probs[[first_piece[w] for w in words]]
+    return rows
+
+
 @torch.no_grad()
 def evaluate(model, parts: list[tuple[Part, Any]], collate: Collator, batch_size: int, device,
              id2label: dict[int, str], quote_labels: list[str] | None = None, prefix: str = "dev",
@@ -270,14 +280,17 @@ def evaluate(model, parts: list[tuple[Part, Any]], collate: Collator, batch_size
     """Loss and strict IOB2 entity F1 (seqeval) over ``parts`` = [(Part, encoded dataset)].
     ``tags_out``, if given, receives ``(gold, predicted)`` word tags.
 
-    Word tags are read from each word's first piece (O for a word with no piece in the window) and
-    repaired into IOB2 as the tagger does; predicted entities of a type the part's corpus does not
-    annotate are dropped before scoring.
+    Word tags are decoded from each word's first piece (O for a word with no piece in the window) by the
+    tagger's own decoder (``parstag.inference.decode``, its default mode); predicted entities of a type
+    the part's corpus does not annotate are dropped before scoring.
     """
-    from parstag.inference.labels import repair_iob2
+    from parstag.inference.decode import decode
 
     from .evaluate import score_tags  # the one scorer: dev F1 here is the F1 `parstag evaluate` reports
 
+    ner_labels = [id2label[i] for i in range(len(id2label))]
+    ner_outside = ner_labels.index(OUTSIDE)
+    quote_outside = quote_labels.index(OUTSIDE) if quote_labels else 0
     was_training = model.training
     model.eval()
     loss_sum, loss_n = 0.0, 0
@@ -292,16 +305,19 @@ def evaluate(model, parts: list[tuple[Part, Any]], collate: Collator, batch_size
             n = sum(int((batch[k] != IGNORE_INDEX).sum()) for k in ("labels", "quote_labels") if k in batch)
             if out.loss is not None and n:
                 loss_sum, loss_n = loss_sum + float(out.loss) * n, loss_n + n
-            ner = out.logits.argmax(-1).tolist()
-            qt = out.quote_logits.argmax(-1).tolist() if out.quote_logits is not None else None
+            ner = torch.log_softmax(out.logits.float(), dim=-1).cpu()
+            qt = torch.log_softmax(out.quote_logits.float(), dim=-1).cpu() if out.quote_logits is not None else None
+            fps = rows["first_piece"]
+            ner_rows = [_word_rows(ner[i], fps[i], ner_outside) for i in range(len(idx))]
+            ner_tags = [tags for tags, _ in decode(ner_rows, ner_labels)]
             for i in range(len(idx)):
-                fp = rows["first_piece"][i]
-                tags = repair_iob2([id2label[ner[i][p]] if p >= 0 else OUTSIDE for p in fp])
-                pred.append([t if split_tag(t)[1] in keep or t == OUTSIDE else OUTSIDE for t in tags])
+                pred.append([t if split_tag(t)[1] in keep or t == OUTSIDE else OUTSIDE for t in ner_tags[i]])
                 gold.append([t if t == OUTSIDE or t in model.config.label2id else OUTSIDE for t in rows["ner_tags"][i]])
-                if qt is not None and "quote_tags" in rows and rows["quote_tags"][i]:
-                    qgold.append(rows["quote_tags"][i])
-                    qpred.append(repair_iob2([quote_labels[qt[i][p]] if p >= 0 else OUTSIDE for p in fp]))
+            if qt is not None and "quote_tags" in rows:
+                with_quotes = [i for i in range(len(idx)) if rows["quote_tags"][i]]
+                qgold += [rows["quote_tags"][i] for i in with_quotes]
+                quote_rows = [_word_rows(qt[i], fps[i], quote_outside) for i in with_quotes]
+                qpred += [tags for tags, _ in decode(quote_rows, quote_labels)]
     model.train(was_training)
     if tags_out is not None:
         tags_out.append((gold, pred))
