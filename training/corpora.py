@@ -10,47 +10,36 @@ corpus never annotated instead of teaching it as ``O``.
 Every ``read_*`` returns a ``datasets.Dataset`` whose ``info.description`` holds a :class:`ReadReport` as
 JSON (:func:`corpus_report`), duplicate and conflicting sentences counted.  Malformed input raises
 :class:`CorpusError` naming file and line; ``repair=True`` turns an entity that starts with ``I-`` into
-a ``B-`` and a :class:`CorpusWarning`.  Where to download each corpus, and its pinned sums: download.py.
+a ``B-`` and a :class:`CorpusWarning`.  The tag-scheme machinery shared by all readers (and the error
+classes, re-exported here) is in iob.py.  Where to download each corpus, and its pinned sums: download.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parstag.inference.labels import ENTITY_TYPES, OUTSIDE
 
+from .iob import (  # noqa: F401  (CorpusWarning is re-exported: the error classes are importable from here)
+    _LIST_LIMIT,
+    CorpusError,
+    CorpusNotFoundError,
+    CorpusWarning,
+    Row,
+    _decoder,
+    _finish,
+    _read_lines,
+    _sentences,
+)
 from .stats import ReadReport, corpus_report, count_duplicates  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:
     from datasets import Dataset
-
-Tag = tuple[str, "str | None"]  # (prefix B/I/E/S/O, canonical type or None)
-Row = tuple[int, str, str]  # (line number, token, raw tag as written in the file)
-_LIST_LIMIT = 20  # reports list only the first few line numbers / ids of each kind
-
-
-class CorpusError(ValueError):
-    """A corpus file that cannot be read as promised; ``str()`` is one line: ``path:line: message``."""
-
-    def __init__(self, message: str, path: str | os.PathLike | None = None, line: int | None = None):
-        self.message, self.path, self.line = message, None if path is None else str(path), line
-        where = "" if path is None else f"{path}:{line}: " if line is not None else f"{path}: "
-        super().__init__(where + message)
-
-
-class CorpusNotFoundError(CorpusError):
-    """A registered split that is not on disk; the message says how to download it."""
-
-
-class CorpusWarning(UserWarning):
-    """Input was repaired, and reading went on."""
 
 
 @dataclass(frozen=True)
@@ -103,127 +92,6 @@ GENERIC_TYPE_MAP: dict[str, str | None] = {t: t for t in ENTITY_TYPES} | {
     "PERS": "PER", "PERSON": "PER", "ORGANIZATION": "ORG", "LOCATION": "LOC", "FACILITY": "FAC",
     "PRODUCT": "PRO", "EVENT": "EVE", "DATE": "DAT", "TIME": "TIM", "MONEY": "MON", "PERCENT": "PCT",
 }  # fmt: skip
-
-
-def _dataset(ids: list[str], tokens: list[list[str]], tags: list[list[str]], report: ReadReport) -> Dataset:
-    from datasets import Dataset, DatasetInfo, Features, List, Value
-
-    strings = List(Value("string"))
-    features = Features({"id": Value("string"), "tokens": strings, "ner_tags": strings, "corpus": Value("string")})
-    info = DatasetInfo(description=json.dumps({"parstag": asdict(report)}, ensure_ascii=False), features=features)
-    data = {"id": ids, "tokens": tokens, "ner_tags": tags, "corpus": [report.corpus] * len(ids)}
-    return Dataset.from_dict(data, info=info)
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise CorpusError("no such file", path) from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise CorpusError(f"not valid UTF-8 (byte 0x{data[exc.start]:02x})", path, line) from None
-    # split("\n"), not splitlines(): that one also breaks at U+2028, U+0085 ... which may sit inside tokens.
-    return [line.rstrip("\r") for line in text.removeprefix("\ufeff").split("\n")]
-
-
-def _sentences(path: Path, split_line: Callable[[str, int], tuple[str, str] | None]) -> list[list[Row]]:
-    """Rows grouped into sentences; blank lines (and lines ``split_line`` maps to None) separate them."""
-    out: list[list[Row]] = [[]]
-    for no, line in enumerate(_read_lines(path), 1):
-        pair = split_line(line, no) if line.strip() else None
-        if pair is not None:
-            out[-1].append((no, *pair))
-        elif out[-1]:
-            out.append([])
-    out = [s for s in out if s]
-    if not out:
-        raise CorpusError("no sentences (empty file)", path)
-    return out
-
-
-def _decoder(path: Path, type_map: Mapping[str, str | None], prefixes: str, seps: str,
-             fold_case: bool = False) -> Callable[[str, int], Tag]:  # fmt: skip
-    """raw tag -> (prefix, canonical type); a type that ``type_map`` maps to None becomes O."""
-    pattern = re.compile(rf"([{prefixes}])[{re.escape(seps)}](.+)")
-
-    def decode(raw: str, no: int) -> Tag:
-        if raw == OUTSIDE:
-            return OUTSIDE, None
-        m = pattern.fullmatch(raw)
-        name = m and (m.group(2).upper() if fold_case else m.group(2))
-        if not m or name not in type_map:
-            known = "/".join(sorted(k for k, v in type_map.items() if v))
-            raise CorpusError(f"unknown tag {raw!r} (expected O or {'/'.join(prefixes)}{seps[0]}{{{known}}})", path, no)
-        etype = type_map[name]
-        return (OUTSIDE, None) if etype is None else ({"L": "E", "U": "S"}.get(m.group(1), m.group(1)), etype)
-
-    return decode
-
-
-def _continues(prev: Tag, tag: Tag) -> bool:
-    return prev[0] in ("B", "I") and prev[1] == tag[1]
-
-
-def _detect_scheme(decoded: list[list[Tag]]) -> str:
-    """BIOES if E-/S- occur; IOB1 if some entity starts with I-; else IOB2 (IOB1 without that is IOB2)."""
-    if any(p in ("E", "S") for sent in decoded for p, _ in sent):
-        return "bioes"
-    if any(t[0] == "I" and not _continues(p, t) for s in decoded for p, t in zip([(OUTSIDE, None)] + s, s)):
-        return "iob1"
-    return "iob2"
-
-
-def _to_iob2(sent: list[Tag], rows: list[Row], scheme: str, repair: bool, path: Path, report: ReadReport) -> list[str]:
-    def problem(no: int, message: str) -> None:
-        if not repair:
-            raise CorpusError(f"{message} (repair=True / --repair fixes it)", path, no)
-        report.repairs += 1
-        if len(report.repaired_lines) < _LIST_LIMIT:
-            report.repaired_lines.append(no)
-
-    out: list[str] = []
-    prev: Tag = (OUTSIDE, None)
-    prev_row: Row | None = None
-    for tag, row in zip([*sent, (OUTSIDE, None)], [*rows, None]):  # the sentinel closes the last entity
-        closes = tag[0] in ("I", "E") and tag[1] == prev[1]
-        if scheme == "bioes" and prev_row and prev[0] in ("B", "I") and not closes:
-            problem(prev_row[0], f"BIOES entity {prev_row[2]!r} is not closed by E-")
-        if row is None:
-            break
-        if tag[0] in ("I", "E") and not _continues(prev, tag):
-            if scheme != "iob1":  # IOB1 starts entities with I-: converting that is no repair
-                problem(row[0], f"{row[2]!r} after {repr(prev_row[2]) if prev_row else 'sentence start'}: "
-                                "an entity must start with B-")  # fmt: skip
-            tag = ("B", tag[1])
-        out.append(OUTSIDE if tag[1] is None else f"{'B' if tag[0] in ('B', 'S') else 'I'}-{tag[1]}")
-        prev, prev_row = tag, row
-    return out
-
-
-def _finish(path: Path, rows: list[list[Row]], decode: Callable[[str, int], Tag], scheme: str, repair: bool,
-            corpus: str, fmt: str, annotated: Iterable[str] | None, ids: list[str] | None = None,
-            **extra: Any) -> Dataset:  # fmt: skip
-    decoded = [[decode(tag, no) for no, _, tag in sent] for sent in rows]
-    scheme = _detect_scheme(decoded) if scheme == "auto" else scheme
-    if annotated is None:  # a generic file annotates the types it uses, unless told otherwise
-        annotated = {t for sent in decoded for _, t in sent if t}
-    if set(annotated) - set(ENTITY_TYPES):
-        raise CorpusError(f"annotated_types {sorted(set(annotated) - set(ENTITY_TYPES))} not in {ENTITY_TYPES}", path)
-    report = ReadReport(str(path), corpus, fmt, scheme, tuple(t for t in ENTITY_TYPES if t in annotated), **extra)
-    # Default id "corpus/stem:LINE": unique, and it says where in its file the sentence starts.
-    ids = ids or [f"{corpus}/{path.stem}:{r[0][0]}" for r in rows]
-    tokens = [[tok for _, tok, _ in r] for r in rows]
-    tags = [_to_iob2(d, r, scheme, repair, path, report) for r, d in zip(rows, decoded)]
-    report.sentences, report.tokens = len(rows), sum(map(len, rows))
-    report.duplicates, groups = count_duplicates(ids, tokens, tags)
-    report.conflicts, report.conflict_ids = len(groups), groups[:_LIST_LIMIT]
-    if report.repairs:
-        warnings.warn(f"{path}: repaired {report.repairs} tag(s) or span(s), first at line {report.repaired_lines[0]}",
-                      CorpusWarning, stacklevel=3)  # fmt: skip
-    return _dataset(ids, tokens, tags, report)
 
 
 def _read_registered(path: str | os.PathLike, name: str, repair: bool, inner_space: str = " ") -> Dataset:
@@ -331,6 +199,68 @@ def span_tags(words: Sequence[tuple[int, int]], spans: Iterable[tuple[int, int, 
     return tags
 
 
+@dataclass(frozen=True)
+class JsonlRecord:
+    """One record of a JSONL span file, read and segmented once, tagged once per label layer."""
+
+    line: int  # where the record is in its file
+    id: str
+    text: str
+    words: list[tuple[int, int]]  # character (start, end) of each word of ``text``
+    layers: tuple[list[str], ...]  # the words' IOB2 tags, one list per type map given
+    widened: int = 0  # spans of the first layer widened to word boundaries (repair=True)
+
+    @property
+    def tokens(self) -> list[str]:
+        return [self.text[s:e] for s, e in self.words]
+
+
+def read_jsonl_records(path: str | os.PathLike, type_maps: Sequence[Mapping[str, str | None] | None], *,
+                       tokenize: Callable[[str], Sequence[tuple[int, int]]] | None = None,
+                       repair: bool = False) -> list[JsonlRecord]:  # fmt: skip
+    """Our annotations (:func:`read_jsonl_spans`), the file read once and each record segmented once,
+    tagged once per ``type_maps`` entry (a label layer: e.g. the entity types with the quote roles mapped
+    to None, and the quote roles with the entity types mapped to None; a falsy map is
+    :data:`GENERIC_TYPE_MAP`, any case).
+
+    Records are checked as ``read_jsonl_spans(path, type_map=m)`` for each map in turn would check
+    them, and fail the same way: a problem of the first layer (or of the record itself) raises where it
+    occurs; one that only a later layer sees (two of its spans overlap) raises once every record has
+    passed the layers before it.
+    """
+    path = Path(path)
+    if tokenize is None:
+        from parstag.inference.segment import tokenize_words as tokenize
+    records: list[JsonlRecord] = []
+    ids: dict[str, int] = {}
+    deferred: list[CorpusError | None] = [None] * len(type_maps)
+    for no, line in ((no, line) for no, line in enumerate(_read_lines(path), 1) if line.strip()):
+        rec = _json_record(line, path, no)
+        if rec["id"] in ids:
+            raise CorpusError(f"duplicate id {rec['id']!r} (first on line {ids[rec['id']]})", path, no)
+        ids[rec["id"]], text = no, rec["text"]
+        words = list(tokenize(text))
+        layers: list[list[str]] = []
+        widened = 0
+        for k, type_map in enumerate(type_maps):
+            try:
+                tags, n = _record_tags(text, rec["spans"], words, type_map or GENERIC_TYPE_MAP, not type_map,
+                                       repair, path, no)  # fmt: skip
+            except CorpusError as exc:
+                if k == 0:
+                    raise
+                deferred[k], tags, n = deferred[k] or exc, [], 0
+            layers.append(tags)
+            widened = n if k == 0 else widened
+        records.append(JsonlRecord(no, rec["id"], text, words, tuple(layers), widened))
+    if not records:
+        raise CorpusError("no records (empty file)", path)
+    for exc in deferred:
+        if exc is not None:
+            raise exc
+    return records
+
+
 def read_jsonl_spans(path: str | os.PathLike, *, tokenize: Callable[[str], Sequence[tuple[int, int]]] | None = None,
                      type_map: Mapping[str, str | None] | None = None, corpus: str | None = None,
                      annotated_types: Iterable[str] | None = None, repair: bool = False) -> Dataset:  # fmt: skip
@@ -342,26 +272,13 @@ def read_jsonl_spans(path: str | os.PathLike, *, tokenize: Callable[[str], Seque
     Overlapping spans are an error (no nesting).  One record is one sequence; ids must be unique.
     """
     path = Path(path)
-    if tokenize is None:
-        from parstag.inference.segment import tokenize_words as tokenize
-    mapping = type_map or GENERIC_TYPE_MAP
-    rows: list[list[Row]] = []
-    ids: dict[str, int] = {}
-    widened: list[int] = []
-    for no, line in ((no, line) for no, line in enumerate(_read_lines(path), 1) if line.strip()):
-        rec = _json_record(line, path, no)
-        if rec["id"] in ids:
-            raise CorpusError(f"duplicate id {rec['id']!r} (first on line {ids[rec['id']]})", path, no)
-        ids[rec["id"]], text = no, rec["text"]
-        words = list(tokenize(text))
-        tags, n_widened = _record_tags(text, rec["spans"], words, mapping, not type_map, repair, path, no)
-        widened += [no] * n_widened
-        rows.append([(no, text[ws:we], tag) for (ws, we), tag in zip(words, tags)])
-    if not rows:
-        raise CorpusError("no records (empty file)", path)
+    records = read_jsonl_records(path, [type_map], tokenize=tokenize, repair=repair)
+    rows: list[list[Row]] = [[(r.line, r.text[ws:we], tag) for (ws, we), tag in zip(r.words, r.layers[0])]
+                             for r in records]  # fmt: skip
+    widened = [r.line for r in records for _ in range(r.widened)]
     decode = _decoder(path, {t: t for t in ENTITY_TYPES}, "BI", "-")  # the tags built above are canonical
-    return _finish(path, rows, decode, "iob2", False, corpus or path.stem, "jsonl", annotated_types, list(ids),
-                   repairs=len(widened), repaired_lines=widened[:_LIST_LIMIT])  # fmt: skip
+    return _finish(path, rows, decode, "iob2", False, corpus or path.stem, "jsonl", annotated_types,
+                   [r.id for r in records], repairs=len(widened), repaired_lines=widened[:_LIST_LIMIT])  # fmt: skip
 
 
 _SPAN_PROBLEMS = {"empty": "covers no word", "misaligned": "is not on word boundaries (repair=True widens it)",

@@ -68,62 +68,57 @@ def _read(spec: CorpusSpec, split: str, fold: int | None) -> tuple[Dataset, tupl
             raise ValueError(f"unknown reader {spec.reader!r} for corpus {spec.name!r}; known: {', '.join(corpora.READERS)}")
         path = Path(split.format(fold=fold) if fold is not None else split)
         if spec.reader == "jsonl":
-            ds, report = _read_jsonl(path, spec)
+            ds, found = _read_jsonl(path, spec)
         else:
             kwargs: dict[str, Any] = {"corpus": spec.name} if spec.reader == "conll" else {}
             if spec.types and spec.reader == "conll":
                 kwargs["annotated_types"] = spec.types
             ds = corpora.READERS[spec.reader](path, **kwargs)
             report = corpora.corpus_report(ds)
-        annotated = tuple(spec.types) if spec.types else (report.annotated_types if report else ())
+            found = report.annotated_types if report else ()
+        annotated = tuple(spec.types) if spec.types else found
     if "corpus" in ds.column_names:
         ds = ds.remove_columns("corpus")
     return ds.add_column("corpus", [spec.name] * len(ds)), annotated
 
 
-def _read_jsonl(path: Path, spec: CorpusSpec) -> tuple[Dataset, Any]:
-    """Our JSONL span records; entity spans -> ``ner_tags``, SPEAKER/CUE/QUOTE spans -> ``quote_tags``.
+def _read_jsonl(path: Path, spec: CorpusSpec) -> tuple[Dataset, tuple[str, ...]]:
+    """Our JSONL span records; entity spans -> ``ner_tags``, SPEAKER/CUE/QUOTE spans -> ``quote_tags``;
+    and the entity types the file annotates (``spec.types``, else those it uses, in ENTITY_TYPES order).
 
-    The span reader knows only entity types, so it reads the file twice: once with the quote roles
-    dropped, once with only the quote roles under stand-in entity types (same words, same span checks),
-    renamed back.  Records (whole articles) are cut into the sentences of ``segment.split_sentences``,
-    the cut the tagger makes at inference, so that the model trains on the units it will see; a quote
-    that runs on continues with I- in the next sentence (the linker joins the pieces again).
+    The file is read and each record segmented once, with two label layers
+    (``corpora.read_jsonl_records``): the entity types with the quote roles dropped, and the quote roles
+    with the entity types dropped (same words, same span checks).  Records (whole articles) are cut into
+    the sentences of ``segment.split_sentences``, the cut the tagger makes at inference, so that the model
+    trains on the units it will see; a quote that runs on continues with I- in the next sentence (the
+    linker joins the pieces again).
     """
-    import json
-
     from datasets import Dataset
 
-    from parstag.inference.segment import split_sentences, tokenize_words
+    from parstag.inference.segment import split_sentences
 
     from . import corpora
 
     generic = {k: v for key, v in corpora.GENERIC_TYPE_MAP.items() for k in (key, key.lower(), key.title())}
-    stand_in = dict(zip(QUOTE_ROLES, ENTITY_TYPES))
-    back = {v: k for k, v in stand_in.items()}
-    ner = corpora.read_jsonl_spans(path, type_map=generic | dict.fromkeys(QUOTE_ROLES), corpus=spec.name,
-                                   **({"annotated_types": spec.types} if spec.types else {}))  # fmt: skip
-    quotes = corpora.read_jsonl_spans(path, type_map=dict.fromkeys(generic) | stand_in, corpus=spec.name,
-                                      annotated_types=list(stand_in.values()))  # fmt: skip
-    qtags = [[t if t == OUTSIDE else f"{t[:2]}{back[t[2:]]}" for t in tags] for tags in quotes["ner_tags"]]
-    # The reader has checked every record; read the texts again for the sentence offsets.
-    texts = {(rec := json.loads(line))["id"]: rec["text"] for line in corpora._read_lines(path) if line.strip()}
+    entities = generic | dict.fromkeys(QUOTE_ROLES)
+    roles = dict.fromkeys(generic) | {r: r for r in QUOTE_ROLES}
+    records = corpora.read_jsonl_records(path, [entities, roles])
     rows: dict[str, list] = {"id": [], "tokens": [], "ner_tags": [], "quote_tags": []}
-    for rid, tokens, tags, q in zip(ner["id"], ner["tokens"], ner["ner_tags"], qtags):
-        text = texts[rid]
-        starts = [s for s, _ in tokenize_words(text)]
-        assert len(starts) == len(tokens), rid  # the same segmentation the reader used
+    for rec in records:
+        tokens, (tags, q) = rec.tokens, rec.layers
+        starts = [s for s, _ in rec.words]
         first = 0
-        for _, end in split_sentences(text):
+        for _, end in split_sentences(rec.text):
             last = first
             while last < len(starts) and starts[last] < end:
                 last += 1
             if last > first:
-                rows["id"].append(f"{rid}#{len(rows['id'])}")
+                rows["id"].append(f"{rec.id}#{len(rows['id'])}")
                 for key, values in (("tokens", tokens), ("ner_tags", tags), ("quote_tags", q)):
                     rows[key].append(values[first:last])
             first = last
-    return Dataset.from_dict(rows), corpora.corpus_report(ner)
+    used = {tag[2:] for rec in records for tag in rec.layers[0] if tag != OUTSIDE}
+    return Dataset.from_dict(rows), tuple(t for t in ENTITY_TYPES if t in (spec.types or used))
 
 
 def load_splits(cfg: TrainConfig, fold: int | None = None, *, with_test: bool = False) -> Splits:
