@@ -49,35 +49,54 @@ def iob2_constraints(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]
     return start, trans
 
 
-def viterbi(log_probs: Sequence[torch.Tensor], labels: Sequence[str]) -> list[list[int]]:
-    """Best IOB2-valid label ids for each sentence; ``log_probs[i]`` is ``[words, labels]``.
+def _flat(log_probs: Sequence[torch.Tensor], n_labels: int) -> tuple[torch.Tensor, list[int]]:
+    lengths = [len(lp) for lp in log_probs]
+    flat = torch.cat([lp.reshape(-1, n_labels) for lp in log_probs]) if log_probs else torch.zeros(0, n_labels)
+    return flat, lengths
+
+
+def _best_paths(flat: torch.Tensor, lengths: list[int], labels: Sequence[str]) -> torch.Tensor:
+    """The flat best valid label id per word, all sentences end to end (``lengths`` words each).
 
     Where a sentence's argmax is already valid it is the answer (it maximises every word on its own), and
-    that is most sentences; the others are decoded in batches of similar length, one vectorised step per
-    word position.
+    that is most sentences; only the others are decoded, in batches of similar length.
     """
+    path = flat.argmax(dim=-1)
+    if not len(path):
+        return path
     start, trans = iob2_constraints(labels)
-    out: list[list[int]] = []
-    todo = []
-    for i, lp in enumerate(log_probs):
-        path = lp.argmax(dim=-1) if len(lp) else torch.zeros(0, dtype=torch.long)
-        ok = len(path) == 0 or (bool(torch.isfinite(start[path[0]]))
-                                and bool(torch.isfinite(trans[path[:-1], path[1:]]).all()))
-        out.append(path.tolist())
-        if not ok:
-            todo.append(i)
-    todo.sort(key=lambda i: len(log_probs[i]))
+    offsets = torch.tensor([0, *lengths]).cumsum(0)
+    first = torch.zeros(len(path), dtype=torch.bool)
+    first[offsets[:-1][torch.tensor(lengths) > 0]] = True
+    previous = torch.cat([path[:1], path[:-1]])
+    allowed = torch.where(first, torch.isfinite(start[path]), torch.isfinite(trans[previous, path]))
+    sentence_of = torch.repeat_interleave(torch.arange(len(lengths)), torch.tensor(lengths))
+    todo = sorted(set(sentence_of[~allowed].tolist()), key=lengths.__getitem__)
     for k in range(0, len(todo), _BUCKET):
         bucket = todo[k:k + _BUCKET]
-        for i, path in zip(bucket, _viterbi_batch([log_probs[i] for i in bucket], start, trans)):
-            out[i] = path
+        spans = [(int(offsets[i]), int(offsets[i + 1])) for i in bucket]
+        for (a, b), best in zip(spans, _viterbi_batch([flat[a:b] for a, b in spans], start, trans)):
+            path[a:b] = best
+    return path
+
+
+def viterbi(log_probs: Sequence[torch.Tensor], labels: Sequence[str]) -> list[list[int]]:
+    """Best IOB2-valid label ids for each sentence; ``log_probs[i]`` is ``[words, labels]``."""
+    flat, lengths = _flat(log_probs, len(labels))
+    path = _best_paths(flat, lengths, labels).tolist()
+    out, at = [], 0
+    for n in lengths:
+        out.append(path[at:at + n])
+        at += n
     return out
 
 
 _BUCKET = 64  # sentences decoded together; sorted by length, so a bucket pads little
 
 
-def _viterbi_batch(log_probs: Sequence[torch.Tensor], start: torch.Tensor, trans: torch.Tensor) -> list[list[int]]:
+def _viterbi_batch(log_probs: Sequence[torch.Tensor], start: torch.Tensor,
+                   trans: torch.Tensor) -> list[torch.Tensor]:  # fmt: skip
+    """Viterbi over sentences padded to the longest, one vectorised step per word position."""
     n_labels = trans.shape[0]
     lengths = torch.tensor([len(lp) for lp in log_probs])
     longest = int(lengths.max())
@@ -97,7 +116,7 @@ def _viterbi_batch(log_probs: Sequence[torch.Tensor], start: torch.Tensor, trans
     path[:, -1] = delta.argmax(dim=-1)
     for t in range(longest - 1, 0, -1):
         path[:, t - 1] = back[:, t].gather(1, path[:, t : t + 1]).squeeze(1)
-    return [path[row, : int(n)].tolist() for row, n in enumerate(lengths)]
+    return [path[row, : int(n)] for row, n in enumerate(lengths)]
 
 
 def decode(log_probs: Sequence[torch.Tensor], labels: Sequence[str],
@@ -105,13 +124,13 @@ def decode(log_probs: Sequence[torch.Tensor], labels: Sequence[str],
     """``[(tags, scores)]`` per sentence: well-formed IOB2 tags and each word's probability of its tag."""
     if mode not in DECODE_MODES:
         raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, not {mode!r}")
-    if mode == "viterbi":
-        ids = viterbi(log_probs, labels)
-    else:
-        ids = [lp.argmax(dim=-1).tolist() if len(lp) else [] for lp in log_probs]
-    out = []
-    for lp, path in zip(log_probs, ids):
-        picked = lp.gather(1, torch.tensor(path, dtype=torch.long)[:, None]) if path else torch.zeros(0, 1)
-        scores = picked.squeeze(1).exp().tolist()
-        out.append((repair_iob2([labels[k] for k in path]), scores))
+    flat, lengths = _flat(log_probs, len(labels))
+    path = _best_paths(flat, lengths, labels) if mode == "viterbi" else flat.argmax(dim=-1)
+    scores = flat.gather(1, path[:, None]).squeeze(1).exp().tolist() if len(path) else []
+    tags = [labels[k] for k in path.tolist()]
+    out, at = [], 0
+    for n in lengths:
+        # Viterbi's tags are valid already; argmax's are repaired.
+        out.append((tags[at:at + n] if mode == "viterbi" else repair_iob2(tags[at:at + n]), scores[at:at + n]))
+        at += n
     return out

@@ -287,11 +287,14 @@ class WordPredictor:
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[WordPrediction]:
         """One ``WordPrediction`` per sentence, in input order, one tag per word."""
         has_quotes = self.quote_labels is not None
-        # A word no window predicts (no pieces) is O with score 0.
-        ner_lp = [self._outside_rows(len(s), len(self.ner_labels), self._outside) for s in sentences]
-        quote_lp = ([self._outside_rows(len(s), len(self.quote_labels), self._quote_outside) for s in sentences]
-                    if has_quotes else None)
-        seen = [[False] * len(s) for s in sentences]
+        lengths = [len(s) for s in sentences]
+        offsets = [0]
+        for n in lengths:
+            offsets.append(offsets[-1] + n)
+        # One row per word of all sentences end to end; a word no window predicts (no pieces) is O, score 0.
+        ner_lp = self._outside_rows(offsets[-1], len(self.ner_labels), self._outside)
+        quote_lp = self._outside_rows(offsets[-1], len(self.quote_labels), self._quote_outside) if has_quotes else None
+        seen = torch.zeros(offsets[-1], dtype=torch.bool)
 
         segments = self._segments(sentences)
         if segments:
@@ -300,24 +303,23 @@ class WordPredictor:
             with torch.inference_mode():
                 for batch in self._batches(rows, costs):
                     batch = [[segments[i] for i in row] for row in batch]
-                    for seg, n_lp, q_lp in self._run_batch(batch):
-                        s = seg.sentence
-                        words = torch.tensor([w for w, _ in seg.targets])
-                        ner_lp[s][words] = n_lp
-                        if q_lp is not None:
-                            quote_lp[s][words] = q_lp
-                        for w in words.tolist():
-                            seen[s][w] = True
+                    done = self._run_batch(batch)
+                    where = torch.tensor([offsets[seg.sentence] + w for seg, _, _ in done for w, _ in seg.targets])
+                    ner_lp[where] = torch.cat([n_lp for _, n_lp, _ in done])
+                    if quote_lp is not None and done[0][2] is not None:
+                        quote_lp[where] = torch.cat([q_lp for _, _, q_lp in done])
+                    seen[where] = True
 
-        ner = decode(ner_lp, self.ner_labels, self.decode)
-        quotes = decode(quote_lp, self.quote_labels, self.decode) if has_quotes else None
+        unseen = (~seen).tolist()
+        ner = decode(ner_lp.split(lengths), self.ner_labels, self.decode)
+        quotes = decode(quote_lp.split(lengths), self.quote_labels, self.decode) if has_quotes else None
         out = []
-        for i in range(len(sentences)):
+        for i, (a, b) in enumerate(zip(offsets, offsets[1:])):
             tags, scores = ner[i]
-            pred = WordPrediction(tags, self._unseen_zero(scores, seen[i]))
+            pred = WordPrediction(tags, self._unseen_zero(scores, unseen[a:b]))
             if has_quotes:
                 q_tags, q_scores = quotes[i]
-                pred.quote_tags, pred.quote_scores = q_tags, self._unseen_zero(q_scores, seen[i])
+                pred.quote_tags, pred.quote_scores = q_tags, self._unseen_zero(q_scores, unseen[a:b])
             out.append(pred)
         return out
 
@@ -328,5 +330,5 @@ class WordPredictor:
         return rows
 
     @staticmethod
-    def _unseen_zero(scores: list[float], seen: list[bool]) -> list[float]:
-        return [s if ok else 0.0 for s, ok in zip(scores, seen)]
+    def _unseen_zero(scores: list[float], unseen: list[bool]) -> list[float]:
+        return [0.0 if no else s for s, no in zip(scores, unseen)] if any(unseen) else scores
