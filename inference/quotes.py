@@ -160,7 +160,7 @@ def _find_speaker(text: str, q: dict, cue: dict | None, speakers: list[dict], qu
     ps, pe = paragraph_bounds(text, q["start"])
     qspans = [(o["start"], o["end"]) for o in quotes]
     local = [s for s in speakers if ps <= s["start"] and s["end"] <= pe and not _addressee(text, s)
-             and not any(a <= s["start"] and s["end"] <= b for a, b in qspans)]
+             and not _byline_source(text, s, ps) and not any(a <= s["start"] and s["end"] <= b for a, b in qspans)]
     anchor = cue or q
 
     def before(limit_end: int) -> dict | None:
@@ -183,8 +183,19 @@ def _find_speaker(text: str, q: dict, cue: dict | None, speakers: list[dict], qu
     return found
 
 
-_BYLINE = re.compile(r"(?:گزارش|نقل از|گفتگو با|مصاحبه با)\s*(?:خبرگزاری|خبرنگار)?\s*$")
+# "به گزارش [گروه سیاسی] [خبرگزاری] X"، "به نقل از X": the words up to the mention, no punctuation between.
+_BYLINE = re.compile(r"(?:گزارش|نقل از|گفتگو با|مصاحبه با)[^،,.:؛;!؟?\n«»]{0,40}$")
 _WORD = re.compile(r"[^\s،,:؛;.!؟?«»()\"“”]+")
+
+
+def _byline_source(text: str, span: dict, floor: int) -> bool:
+    """A byline's source (``به گزارش خبرنگار اقتصادی خبرگزاری فارس، ...``, ``به نقل از ایسنا``) or a
+    dateline (``خبرگزاری فارس: ...`` opening the abstract) names the outlet, not a speaker (guidelines:
+    bylines are not quotes), whether the tagger marked it SPEAKER or the fallback found it."""
+    if fold(span.get("text") or text[span["start"]:span["end"]]).startswith("خبرگزاری") \
+            and text[span["end"]:span["end"] + 2].lstrip().startswith(":"):
+        return True
+    return bool(_BYLINE.search(fold(text[max(floor, span["start"] - 45):span["start"]])))
 
 
 def _subject_of_cue(text: str, q: dict, cue: dict, ents: list[dict], quotes: list[dict]) -> dict | None:
@@ -206,8 +217,7 @@ def _subject_of_cue(text: str, q: dict, cue: dict, ents: list[dict], quotes: lis
                                       else crosses_sentence(text, c["end"], near, qspans))]
     if not cands:
         return None
-    # A byline's source ("به گزارش فارس، ...", "به نقل از ایسنا") is not the subject.
-    cands = [c for c in cands if not _BYLINE.search(fold(text[max(lo, c["start"] - 25):c["start"]]))]
+    cands = [c for c in cands if not _byline_source(text, c, lo)]
     if not cands:
         return None
     best = min(cands, key=lambda c: c["start"])

@@ -1,5 +1,7 @@
 """The quote linker on role spans as a sentence-wise tagger would give them (no rules involved)."""
 
+import pytest
+
 from parstag.inference.quotes import (description_type, is_anonymous, is_pronoun, link_quotes, quotes_to_record,
                                       trim_span)
 from parstag.training.quote_eval import record_to_quotes
@@ -244,3 +246,22 @@ def test_a_speaker_started_late_takes_back_its_determiner():
     a, b = link_quotes(text, roles, [ent(text, "سالارکیا")])
     assert a["speaker"]["text"] == "یک مقام کاخ سفید" and a["speaker_entity"] is None  # anonymous now
     assert b["speaker"]["text"] == "سالارکیا"  # "این" belongs to "جلسه", not to the speaker
+
+
+@pytest.mark.parametrize("lead", ["به گزارش خبرنگار اقتصادی خبرگزاری فارس، ", "خبرگزاری فارس: "])
+def test_a_byline_or_dateline_outlet_tagged_speaker_is_not_the_speaker(lead):
+    text = lead + "کورشات توزمن با بیان اینکه ترکیه مایل است کالا به ایران صادر کند، این سفر را مهم خواند."
+    outlet = "خبرگزاری فارس"
+    roles = [span(text, outlet, "SPEAKER"), span(text, "با بیان اینکه", "CUE"),
+             span(text, "ترکیه مایل است کالا به ایران صادر کند", "QUOTE")]
+    [q] = link_quotes(text, roles, [ent(text, outlet, "ORG"), ent(text, "کورشات توزمن")])
+    assert q["speaker"]["text"] == "کورشات توزمن"  # the cue's subject, not the outlet
+    assert q["speaker_entity"]["text"] == "کورشات توزمن"
+
+
+def test_an_outlet_that_speaks_is_still_a_speaker():
+    text = "خبرگزاری فارس در گزارشی نوشت که قیمت‌ها بالا رفته است."
+    roles = [span(text, "خبرگزاری فارس", "SPEAKER"), span(text, "نوشت", "CUE"),
+             span(text, "قیمت‌ها بالا رفته است.", "QUOTE")]
+    [q] = link_quotes(text, roles, [ent(text, "خبرگزاری فارس", "ORG")])
+    assert q["speaker"]["text"] == "خبرگزاری فارس"
