@@ -133,6 +133,25 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:  # white space a
     return (start + len(sub) - len(sub.lstrip(ws)), start + len(sub.rstrip(ws))) if sub.strip(ws) else (start, start)
 
 
+# A word that can be a Persian finite verb: a copula ("است", "نیست"), a third person ending ("-د", "-ند":
+# "می‌کند", "کردند", "شد"), a perfect participle ("تجربه کرده", "صورت گرفته"), a first person plural
+# ("-یم"), or a common past or present stem with a personal ending ("داشت", "گذاشت", "آمدم", "باشم",
+# "بکنم"; not a present stem + "ی", which is mostly a noun: "بازسازی", "بررسی"). Loose on purpose (nouns
+# end in -د too): it only has to tell a clause from a verbless phrase.
+_PAST = "|".join("کرد شد بود آمد داد رسید دید کشید داشت گذاشت گفت رفت گرفت خواست ساخت یافت پذیرفت نوشت "
+                 "شکست توانست دانست نشست".split())
+_PRESENT = "|".join("باش کن شو ده رو گو گوی دار خواه توان آی گیر بین یاب رس ساز دان".split())
+_VERB_END = re.compile(rf"(?:است|نیست|هست|د|ند|ده|ته|یم"
+                       rf"|(?:{_PAST})(?:م|ی|یم|ید|ند)?|(?:{_PRESENT})(?:م|یم|ید|د|ند))$")
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def looks_like_clause(s: str) -> bool:
+    """Whether ``s`` has a word that may be a finite verb.  An indirect quote is a reported *clause*
+    (guidelines); ``وی بر ضرورت بازسازی آثار تاریخی بم تاکید کرد`` reports a topic, not content."""
+    return any(_VERB_END.search(w) for w in _LETTERS.findall(fold(s)))
+
+
 def is_pronoun(s: str) -> bool:
     return fold(s) in PRONOUNS
 

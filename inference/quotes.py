@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from .quote_text import (ANAPHORIC, ANONYMOUS, ANONYMOUS_HEADS, CLOSE_MARKS, MARKS, OPEN_MARKS, ORG_HEADS, PERSON_HEADS,
                          PRONOUNS, _SENTENCE_END, _SPACES, EntityRef, Quote, Span, _bare, _overlap, _strip,
                          crosses_sentence, description_type, fold, is_anonymous, is_pronoun, make_span,
-                         paragraph_bounds, trim_span)
+                         looks_like_clause, paragraph_bounds, trim_span)
 
 
 #: Reported content is a clause: a shorter QUOTE piece is tagging noise (no gold quote has fewer than 4
@@ -328,9 +328,10 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
                 # entity at its nearest earlier mention.
                 entity = relocate(text, prev["entity"], q["start"])
                 inherited = True
-        if (cue is None and speaker is None and not inherited) or (
-                len(text[q["start"]:q["end"]].split()) < MIN_QUOTE_WORDS and not _marked_or_colon(text, q)):
-            continue  # content nobody is said to have said (a headline, a stray piece), or a fragment
+        shaped = _marked_or_colon(text, q)
+        if (cue is None and speaker is None and not inherited) or (not shaped and (
+                len(text[q["start"]:q["end"]].split()) < MIN_QUOTE_WORDS or not looks_like_clause(text[q["start"]:q["end"]]))):
+            continue  # content nobody is said to have said (a headline, a stray piece), a fragment, a topic
         scores = q["scores"] + [x["score"] for x in (cue, speaker) if x is not None]
         out.append({
             "quote": make_span(text, q["start"], q["end"]),

@@ -2,6 +2,7 @@
 
 import pytest
 
+from parstag.inference.quote_text import looks_like_clause
 from parstag.inference.quotes import (description_type, is_anonymous, is_pronoun, link_quotes, quotes_to_record,
                                       trim_span)
 from parstag.training.quote_eval import record_to_quotes
@@ -265,3 +266,23 @@ def test_an_outlet_that_speaks_is_still_a_speaker():
              span(text, "قیمت‌ها بالا رفته است.", "QUOTE")]
     [q] = link_quotes(text, roles, [ent(text, "خبرگزاری فارس", "ORG")])
     assert q["speaker"]["text"] == "خبرگزاری فارس"
+
+
+def test_a_reported_topic_is_not_a_quote_but_a_reported_clause_is():
+    text = ("وی بر ضرورت بازسازی آثار تاریخی بم تاکید کرد. "
+            "وی تاکید کرد که ایران همه نوع عملیات تروریستی را تجربه کرده.")
+    roles = [span(text, "وی", "SPEAKER"), span(text, "بازسازی آثار تاریخی بم", "QUOTE"),
+             span(text, "تاکید کرد", "CUE"),
+             span(text, "وی", "SPEAKER", occ=2), span(text, "تاکید کرد", "CUE", occ=2),
+             span(text, "ایران همه نوع عملیات تروریستی را تجربه کرده.", "QUOTE")]
+    [q] = link_quotes(text, roles)
+    assert q["quote"]["text"] == "ایران همه نوع عملیات تروریستی را تجربه کرده."
+
+
+@pytest.mark.parametrize(("phrase", "clause"), [
+    ("شرایط بسیار بحرانی عراق", False), ("بازسازی آثار تاریخی بم", False), ("سیطره ایران بر این کشور", False),
+    ("تیم آماده است.", True), ("آنها دیکتاتور نیستند", True), ("خدمات بانکی گسترش می‌یابد.", True),
+    ("قیمت‌ها بالا رفته‌اند", True), ("ما پیروز می‌شویم", True), ("ایران تجربه کرده", True),
+])
+def test_looks_like_clause(phrase, clause):
+    assert looks_like_clause(phrase) is clause
