@@ -127,6 +127,19 @@ def _find_cue(text: str, q: dict, cues: list[dict], quotes: list[dict]) -> dict 
     return min(cands, key=lambda t: t[:3])[3] if cands else None
 
 
+def _whole_entities(text: str, sp: dict, ents: list[dict]) -> dict:
+    """A SPEAKER that ends (or starts) inside a name the NER head found takes the whole name:
+    ``یک [مقام کاخ] سفید`` with the ORG ``کاخ سفید`` -> ``یک مقام کاخ سفید``.  A mention never cuts a name."""
+    start, end = sp["start"], sp["end"]
+    for e in ents:
+        if e["start"] < end < e["end"]:
+            end = e["end"]
+        if e["start"] < start < e["end"]:
+            start = e["start"]
+    return sp if (start, end) == (sp["start"], sp["end"]) else {**sp, "start": start, "end": end,
+                                                                "text": text[start:end]}
+
+
 def _with_determiner(text: str, sp: dict) -> dict:
     """A SPEAKER the tagger started one word late takes back its determiner: ``یک [مقام کاخ سفید]``,
     ``منابع [آگاه]``, ``این [منبع]``, ``یکی از [منابع]`` -- the word that says whether the source is
@@ -198,6 +211,33 @@ def _byline_source(text: str, span: dict, floor: int) -> bool:
     return bool(_BYLINE.search(fold(text[max(floor, span["start"] - 45):span["start"]])))
 
 
+_CLAUSE_OPENERS = frozenset("که آنکه اینکه اگرچه چون اما ولی زیرا".split())
+
+
+def _anonymous_source(text: str, words: list[re.Match], cue_start: int) -> list[dict]:
+    """``منابع آگاه به سی‌ان‌ان گفتند``, ``یک منبع نزدیک به دولت گفت``: a source the NER head cannot name.
+    The head word (``منبع``/``منابع``) must open the subject: first in the clause, or after a determiner
+    (``یک``، ``یکی از``، ``برخی``، ``این``) or a clause opener (``که``، ``اگرچه``) -- ``تنها منبع مالی نشریات``
+    and ``توسعه منابع`` are resources, not sources.  The mention runs to the addressee's ``به`` or the cue,
+    at most four words; the determiner is added back later (``_with_determiner``)."""
+    for k, m in enumerate(words):
+        if fold(m.group()) not in ANONYMOUS_HEADS | {"منبعی"}:
+            continue
+        before = fold(words[k - 1].group()) if k else ""
+        opens = (not k or any(c in text[words[k - 1].end():m.start()] for c in "،,\n")
+                 or before in ANONYMOUS or before in ANAPHORIC or before in _CLAUSE_OPENERS
+                 or (before == "از" and k > 1 and fold(words[k - 2].group()) == "یکی"))
+        if not opens:
+            continue
+        end = m.end()
+        for w in words[k + 1:k + 4]:
+            if fold(w.group()) == "به" or w.start() >= cue_start or "\n" in text[end:w.start()]:
+                break
+            end = w.end()
+        return [{"start": m.start(), "end": end}]
+    return []
+
+
 def _subject_of_cue(text: str, q: dict, cue: dict, ents: list[dict], quotes: list[dict]) -> dict | None:
     """A speaker the tagger missed: the cue's subject, i.e. the first name (PER/ORG from the NER head) or
     personal pronoun of the cue's clause (Persian is subject-first: ``وارسته با بیان اینکه ...، گفت``), or
@@ -210,8 +250,11 @@ def _subject_of_cue(text: str, q: dict, cue: dict, ents: list[dict], quotes: lis
     inside = lambda s, e: any(a <= s and e <= b for a, b in qspans)  # noqa: E731
     cands = [e for e in ents if e["type"] in ("PER", "ORG") and lo <= e["start"] and e["end"] <= hi
              and not inside(e["start"], e["end"]) and (after or not _addressee(text, e))]
-    cands += [{"start": m.start(), "end": m.end()} for m in _WORD.finditer(text, lo, hi)
+    words = list(_WORD.finditer(text, lo, hi))
+    cands += [{"start": m.start(), "end": m.end()} for m in words
               if is_pronoun(m.group()) and not inside(m.start(), m.end())]
+    if not after:
+        cands += _anonymous_source(text, words, hi)
     near = cue["end"] if after else cue["start"]
     cands = [c for c in cands if not (crosses_sentence(text, near, c["start"], qspans) if after
                                       else crosses_sentence(text, c["end"], near, qspans))]
@@ -226,13 +269,13 @@ def _subject_of_cue(text: str, q: dict, cue: dict, ents: list[dict], quotes: lis
 
 def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list) -> EntityRef | None:
     """The named entity a speaker mention stands for (see the module docstring)."""
+    s = sp["text"]
+    if is_anonymous(s):  # "یک مقام کاخ سفید": never named (guidelines), whatever organisation it is in
+        return None
     overlapping = [e for e in entities if _overlap(e, sp) > 0]
     if overlapping:  # the name inside the mention; PER before ORG before LOC
         rank = {"PER": 0, "ORG": 1}
         return _ent(text, min(overlapping, key=lambda e: (rank.get(e["type"], 2), -_overlap(e, sp), e["start"])))
-    s = sp["text"]
-    if is_anonymous(s):
-        return None
     if (is_pronoun(s) or (_bare(s) or [""])[0] in ANAPHORIC) and history and history[-1] is None:
         return None  # "یک مقام آمریکایی گفت ... وی / این مقام افزود": back to the anonymous source
     want = "PER" if is_pronoun(s) else description_type(s)
@@ -306,7 +349,7 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
     ents = sorted(({"start": int(e["start"]), "end": int(e["end"]), "type": e["type"]} for e in entities),
                   key=lambda e: (e["start"], e["end"]))
     cues = roles["CUE"]
-    speakers = [_with_determiner(text, sp) for sp in roles["SPEAKER"]]
+    speakers = [_with_determiner(text, _whole_entities(text, sp, ents)) for sp in roles["SPEAKER"]]
     quotes = _merge_quote_spans(text, roles["QUOTE"], cues + speakers)
     out: list[Quote] = []
     history: list[EntityRef | None] = []  # entities of the speakers quoted so far (None: anonymous)
@@ -316,6 +359,7 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
         speaker = _find_speaker(text, q, cue, speakers, quotes)
         if speaker is None and cue is not None:
             speaker = _subject_of_cue(text, q, cue, ents, quotes)
+            speaker = _with_determiner(text, speaker) if speaker else None
         ps, _ = paragraph_bounds(text, q["start"])
         entity = _entity_for_speaker(text, speaker, ents, history) if speaker else None
         inherited = False

@@ -236,7 +236,8 @@ def test_the_addressee_is_not_the_speaker_and_a_marked_name_does_not_cut_a_quote
              span(text, "امیدهای", "QUOTE"), span(text, "، رئیس‌جمهور آمریکا، از دست رفته است.", "QUOTE")]
     [q] = link_quotes(text, roles, [ent(text, "سی‌ان‌ان", "ORG"), ent(text, "دونالد ترامپ")])
     assert q["quote"]["text"] == "امیدهای «دونالد ترامپ»، رئیس‌جمهور آمریکا، از دست رفته است."
-    assert q["speaker"] is None and q["speaker_entity"] is None  # not CNN, to whom it was said
+    # Not CNN, to whom it was said: the anonymous sources, the cue's subject (no entity: never named).
+    assert q["speaker"]["text"] == "منابع آگاه" and q["speaker_entity"] is None
 
 
 def test_a_speaker_started_late_takes_back_its_determiner():
@@ -286,3 +287,25 @@ def test_a_reported_topic_is_not_a_quote_but_a_reported_clause_is():
 ])
 def test_looks_like_clause(phrase, clause):
     assert looks_like_clause(phrase) is clause
+
+
+def test_a_speaker_never_cuts_a_name_in_half():
+    text = "یک مقام کاخ سفید گفت که دیدار به حالت تعلیق درآمده است."
+    roles = [span(text, "مقام کاخ", "SPEAKER"), span(text, "گفت", "CUE"),
+             span(text, "دیدار به حالت تعلیق درآمده است.", "QUOTE")]
+    [q] = link_quotes(text, roles, [ent(text, "کاخ سفید", "ORG")])
+    assert q["speaker"]["text"] == "یک مقام کاخ سفید"  # the ORG whole, and the determiner back
+    assert q["speaker_entity"] is None  # an anonymous official, not the White House
+
+
+@pytest.mark.parametrize(("sentence", "source"), [
+    ("پس از آنکه منابع آگاه به سی‌ان‌ان گفتند که امیدها از دست رفته است، جلسه لغو شد.", "منابع آگاه"),
+    ("اگرچه یکی از منابع گفت که روبیو و لاوروف انتظارات متفاوتی دارند.", "یکی از منابع"),
+    ("یک منبع نزدیک به دولت گفت که قیمت‌ها بالا می‌رود.", "یک منبع نزدیک"),
+])
+def test_an_untagged_anonymous_source_is_the_cues_subject(sentence, source):
+    cue = "گفتند" if "گفتند" in sentence else "گفت"
+    content = sentence.split(cue + " که ")[1].split("،")[0].rstrip(".")
+    roles = [span(sentence, cue, "CUE"), span(sentence, content, "QUOTE")]
+    [q] = link_quotes(sentence, roles, [ent(sentence, "سی‌ان‌ان", "ORG")] if "سی‌ان‌ان" in sentence else [])
+    assert q["speaker"]["text"] == source and q["speaker_entity"] is None
