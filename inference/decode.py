@@ -49,10 +49,25 @@ def iob2_constraints(labels: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]
     return start, trans
 
 
+def outside_rows(n_words: int, n_labels: int, outside: int) -> torch.Tensor:
+    """Log-probability rows for words no model output covers (no piece, cut off): surely ``outside``."""
+    rows = torch.full((n_words, n_labels), float("-inf"))
+    rows[:, outside] = 0.0
+    return rows
+
+
 def _flat(log_probs: Sequence[torch.Tensor], n_labels: int) -> tuple[torch.Tensor, list[int]]:
     lengths = [len(lp) for lp in log_probs]
     flat = torch.cat([lp.reshape(-1, n_labels) for lp in log_probs]) if log_probs else torch.zeros(0, n_labels)
     return flat, lengths
+
+
+def _cut(values: list, lengths: list[int]) -> list[list]:
+    out, at = [], 0
+    for n in lengths:
+        out.append(values[at:at + n])
+        at += n
+    return out
 
 
 def _best_paths(flat: torch.Tensor, lengths: list[int], labels: Sequence[str]) -> torch.Tensor:
@@ -83,12 +98,7 @@ def _best_paths(flat: torch.Tensor, lengths: list[int], labels: Sequence[str]) -
 def viterbi(log_probs: Sequence[torch.Tensor], labels: Sequence[str]) -> list[list[int]]:
     """Best IOB2-valid label ids for each sentence; ``log_probs[i]`` is ``[words, labels]``."""
     flat, lengths = _flat(log_probs, len(labels))
-    path = _best_paths(flat, lengths, labels).tolist()
-    out, at = [], 0
-    for n in lengths:
-        out.append(path[at:at + n])
-        at += n
-    return out
+    return _cut(_best_paths(flat, lengths, labels).tolist(), lengths)
 
 
 _BUCKET = 64  # sentences decoded together; sorted by length, so a bucket pads little
@@ -122,15 +132,17 @@ def _viterbi_batch(log_probs: Sequence[torch.Tensor], start: torch.Tensor,
 def decode(log_probs: Sequence[torch.Tensor], labels: Sequence[str],
            mode: str = "viterbi") -> list[tuple[list[str], list[float]]]:  # fmt: skip
     """``[(tags, scores)]`` per sentence: well-formed IOB2 tags and each word's probability of its tag."""
+    return decode_flat(*_flat(log_probs, len(labels)), labels, mode)
+
+
+def decode_flat(flat: torch.Tensor, lengths: list[int], labels: Sequence[str],
+                mode: str = "viterbi") -> list[tuple[list[str], list[float]]]:  # fmt: skip
+    """``decode`` for sentences already end to end in one ``[words, labels]`` tensor, ``lengths`` words each."""
     if mode not in DECODE_MODES:
         raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, not {mode!r}")
-    flat, lengths = _flat(log_probs, len(labels))
     path = _best_paths(flat, lengths, labels) if mode == "viterbi" else flat.argmax(dim=-1)
     scores = flat.gather(1, path[:, None]).squeeze(1).exp().tolist() if len(path) else []
-    tags = [labels[k] for k in path.tolist()]
-    out, at = [], 0
-    for n in lengths:
-        # Viterbi's tags are valid already; argmax's are repaired.
-        out.append((tags[at:at + n] if mode == "viterbi" else repair_iob2(tags[at:at + n]), scores[at:at + n]))
-        at += n
-    return out
+    tags = _cut([labels[k] for k in path.tolist()], lengths)
+    if mode == "argmax":  # Viterbi's tags are valid already; argmax's are repaired
+        tags = [repair_iob2(t) for t in tags]
+    return list(zip(tags, _cut(scores, lengths)))

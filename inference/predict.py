@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import torch
 
 from .alignment import first_piece_index
-from .decode import DECODE_MODES, decode
+from .decode import DECODE_MODES, decode_flat, outside_rows
 from .labels import OUTSIDE, repair_iob2  # repair_iob2 re-exported: part of this module's API
 
 #: Default positions per packed row: measured fastest for bert-base on CPU (docs/inference.md).
@@ -292,8 +292,8 @@ class WordPredictor:
         for n in lengths:
             offsets.append(offsets[-1] + n)
         # One row per word of all sentences end to end; a word no window predicts (no pieces) is O, score 0.
-        ner_lp = self._outside_rows(offsets[-1], len(self.ner_labels), self._outside)
-        quote_lp = self._outside_rows(offsets[-1], len(self.quote_labels), self._quote_outside) if has_quotes else None
+        ner_lp = outside_rows(offsets[-1], len(self.ner_labels), self._outside)
+        quote_lp = outside_rows(offsets[-1], len(self.quote_labels), self._quote_outside) if has_quotes else None
         seen = torch.zeros(offsets[-1], dtype=torch.bool)
 
         segments = self._segments(sentences)
@@ -311,8 +311,8 @@ class WordPredictor:
                     seen[where] = True
 
         unseen = (~seen).tolist()
-        ner = decode(ner_lp.split(lengths), self.ner_labels, self.decode)
-        quotes = decode(quote_lp.split(lengths), self.quote_labels, self.decode) if has_quotes else None
+        ner = decode_flat(ner_lp, lengths, self.ner_labels, self.decode)
+        quotes = decode_flat(quote_lp, lengths, self.quote_labels, self.decode) if has_quotes else None
         out = []
         for i, (a, b) in enumerate(zip(offsets, offsets[1:])):
             tags, scores = ner[i]
@@ -322,12 +322,6 @@ class WordPredictor:
                 pred.quote_tags, pred.quote_scores = q_tags, self._unseen_zero(q_scores, unseen[a:b])
             out.append(pred)
         return out
-
-    @staticmethod
-    def _outside_rows(n_words: int, n_labels: int, outside: int) -> torch.Tensor:
-        rows = torch.full((n_words, n_labels), float("-inf"))
-        rows[:, outside] = 0.0
-        return rows
 
     @staticmethod
     def _unseen_zero(scores: list[float], unseen: list[bool]) -> list[float]:

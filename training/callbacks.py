@@ -265,8 +265,9 @@ def read_checkpoint_state(directory: Path) -> dict[str, Any]:
 
 def _word_rows(log_probs: torch.Tensor, first_piece: list[int], outside: int) -> torch.Tensor:
     """One row of label log-probs per word, from its first piece; a word with no piece is surely O."""
-    rows = torch.full((len(first_piece), log_probs.shape[-1]), float("-inf"))
-    rows[:, outside] = 0.0
+    from parstag.inference.decode import outside_rows
+
+    rows = outside_rows(len(first_piece), log_probs.shape[-1], outside)
     words = [w for w, p in enumerate(first_piece) if p >= 0]
     if words:
         rows[words] = log_probs[[first_piece[w] for w in words]]
