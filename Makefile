@@ -33,7 +33,7 @@ corpora: venv
 # from the news where data_dir() finds it verified, else downloaded like PEYMA. Order-only on corpora, so
 # that a PEYMA download has settled data_dir() first; rebuilt when the rules change.
 SILVER := data/quotes/silver/quickstart.jsonl
-$(SILVER): inference/quote_rules.py inference/quote_rule_lexicon.py inference/quotes.py inference/quote_text.py | corpora
+$(SILVER): inference/quote_rules.py inference/quote_rule_lexicon.py inference/quotes.py inference/quote_speakers.py inference/quote_text.py | corpora
 	@$(call verified,news) || $(BIN)/parstag data download news
 	$(BIN)/parstag data silver --articles 600 --out $@
 
