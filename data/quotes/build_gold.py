@@ -9,7 +9,7 @@ field -- on a substring that is not found or is ambiguous.
 
 Usage (from the repository root)::
 
-    python data/quotes/build_gold.py                     # resolve, validate, write gold/dev.jsonl + gold/test.jsonl
+    python data/quotes/build_gold.py                     # resolve, validate, write gold/{train,dev,test}.jsonl
     python data/quotes/build_gold.py --check             # resolve + validate; fail if gold/*.jsonl is not up to date
     python data/quotes/build_gold.py --text fars-1-0012  # print an article's text, paragraph-numbered (to copy from)
     python data/quotes/build_gold.py --show fars-1-0012  # print the resolved annotation inline (to review it)
@@ -47,8 +47,8 @@ from gold_tool.resolve import (  # noqa: E402
 )
 from gold_tool.review import CUE_HINT, diff, lint, numbered_text, show  # noqa: E402
 from gold_tool.schema import (  # noqa: E402
-    ANNOTATION_DIR, ENTITY_TYPES, GOLD_DIR, ID_RE, KINDS, LABELS, README, ROOT, SPLITS, AnnotationError, parse_id,
-    split_of,
+    ANNOTATION_DIR, ENTITY_TYPES, EVAL_SPLITS, GOLD_DIR, ID_RE, KINDS, LABELS, README, ROOT, SPLITS, TRAIN,
+    AnnotationError, parse_id, record_split, split_of,
 )
 from gold_tool.spans import (  # noqa: E402
     CLOSE_MARKS, OPEN_MARKS, PAIRS, ZERO_WIDTH, at_boundary, check_span, is_word_char, occurrences,
@@ -58,12 +58,12 @@ from gold_tool.validate import validate_record  # noqa: E402
 
 __all__ = [
     "ANNOTATION_DIR", "ARTICLE_KEYS", "CLOSE_MARKS", "COUNTS_BEGIN", "COUNTS_END", "CUE_HINT", "ELLIPSIS",
-    "ENTITY_TYPES", "GOLD_DIR", "HERE", "ID_RE", "KINDS", "LABELS", "OPEN_MARKS", "PAIRS", "QUOTE_KEYS", "README",
+    "ENTITY_TYPES", "EVAL_SPLITS", "GOLD_DIR", "HERE", "ID_RE", "KINDS", "LABELS", "OPEN_MARKS", "PAIRS", "QUOTE_KEYS", "README",
     "REF_KEYS", "REQUIRED_QUOTE_KEYS", "ROOT", "SOURCES", "SPLITS", "TO_END", "ZERO_WIDTH", "AnnotationError",
     "News", "article_text", "at_boundary", "build_all", "build_record", "check_span", "counts", "diff",
     "gold_lines", "is_word_char", "lint", "load_batches", "load_yaml", "main", "news_dir_default",
     "numbered_text", "occurrences", "paragraph_bounds", "parse_id", "read_gold", "readme_counts",
-    "resolve_article", "resolve_near", "resolve_quote", "show", "split_of", "validate_record", "write_gold",
+    "record_split", "resolve_article", "resolve_near", "resolve_quote", "show", "split_of", "TRAIN", "validate_record", "write_gold",
     "write_readme_counts",
 ]
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.text:
             print(numbered_text(news.text(args.text)))
-            print(f"\n(split: {split_of(args.text)})")
+            print(f"\n(split: {split_of(args.text)}, or {TRAIN} in a batch marked 'split: {TRAIN}')")
             return 0
         records = build_all(news, args.annotations)
     except AnnotationError as exc:

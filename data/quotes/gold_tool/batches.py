@@ -12,9 +12,10 @@ from pathlib import Path
 
 from gold_tool.news import News, article_text
 from gold_tool.resolve import resolve_article
-from gold_tool.schema import ANNOTATION_DIR, AnnotationError
+from gold_tool.schema import ANNOTATION_DIR, AnnotationError, record_split
 
 ARTICLE_KEYS = {"id", "quotes", "note"}
+BATCH_KEYS = {"batch", "annotator", "split", "note", "articles"}
 
 
 def load_yaml(path: Path):
@@ -27,8 +28,8 @@ def load_yaml(path: Path):
             raise AnnotationError(f"{path.name}: not valid YAML (wrap every string in single quotes): {exc}")
 
 
-def load_batches(annotation_dir: Path = ANNOTATION_DIR) -> list[tuple[str, dict]]:
-    """All (batch file name, article entry) pairs, in file order."""
+def load_batches(annotation_dir: Path = ANNOTATION_DIR) -> list[tuple[str, dict, str | None]]:
+    """All (batch file name, article entry, the batch's top-level ``split`` or None) triples, in file order."""
     out = []
     files = sorted(annotation_dir.glob("*.yaml")) + sorted(annotation_dir.glob("*.yml"))
     for path in files:
@@ -38,13 +39,20 @@ def load_batches(annotation_dir: Path = ANNOTATION_DIR) -> list[tuple[str, dict]
         for key in ("batch", "annotator"):
             if not doc.get(key):
                 raise AnnotationError(f"{path.name}: missing top-level {key!r}")
+        unknown = set(doc) - BATCH_KEYS
+        if unknown:
+            raise AnnotationError(f"{path.name}: unknown top-level keys {sorted(unknown)} (allowed: {sorted(BATCH_KEYS)})")
+        try:
+            record_split("fars-1-0000", doc.get("split"))
+        except AnnotationError as exc:
+            raise AnnotationError(f"{path.name}: {exc}") from None
         for art in doc["articles"]:
             if not isinstance(art, dict) or "id" not in art or "quotes" not in art:
                 raise AnnotationError(f"{path.name}: every article needs 'id' and 'quotes' (got {art!r:.80})")
             unknown = set(art) - ARTICLE_KEYS
             if unknown:
                 raise AnnotationError(f"{path.name}: {art['id']}: unknown keys {sorted(unknown)}")
-            out.append((path.name, art))
+            out.append((path.name, art, doc.get("split")))
     return out
 
 
@@ -54,7 +62,7 @@ def build_all(news: News, annotation_dir: Path = ANNOTATION_DIR) -> list[dict]:
     seen: dict[str, str] = {}
     links: dict[str, str] = {}
     texts: dict[str, str] = {}
-    for fname, art in load_batches(annotation_dir):
+    for fname, art, batch_split in load_batches(annotation_dir):
         aid = art["id"]
         if aid in seen:
             errors.append(f"{fname}: {aid} already annotated in {seen[aid]}")
@@ -69,7 +77,7 @@ def build_all(news: News, annotation_dir: Path = ANNOTATION_DIR) -> list[dict]:
                                           f"annotate only one of them")
             links[raw.get("link", "")] = aid
             texts[text] = aid
-            records.append(resolve_article(aid, text, art["quotes"], fname))
+            records.append(resolve_article(aid, text, art["quotes"], fname, record_split(aid, batch_split)))
         except AnnotationError as exc:
             errors.append(f"{fname}: {exc}")
     if errors:

@@ -1,7 +1,7 @@
 """Write and read the generated gold files, and keep the counts stated in the README in step with them.
 
-gold/dev.jsonl and gold/test.jsonl are generated, byte for byte, from the resolved records (one JSON object
-per line, in id order), and data/quotes/README.md carries a counts block that tests/test_quote_gold.py
+gold/train.jsonl, gold/dev.jsonl and gold/test.jsonl are generated, byte for byte, from the resolved records
+(one JSON object per line, in id order), and data/quotes/README.md carries a counts block that tests/test_quote_gold.py
 asserts.  This module owns both serialisations: the JSONL lines (``gold_lines``, also used by ``--check``),
 reading an older snapshot back (for ``--diff``), the counts, and the README block between its markers.
 """

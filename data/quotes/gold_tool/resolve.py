@@ -192,8 +192,9 @@ def resolve_quote(text: str, value, where: str) -> tuple[int, int]:
     return start, tails[0] + len(tail)
 
 
-def resolve_article(article_id: str, text: str, quotes: list, source_name: str = "") -> dict:
-    """Resolve one article's source annotation into a gold record (validated)."""
+def resolve_article(article_id: str, text: str, quotes: list, source_name: str = "", split: str | None = None) -> dict:
+    """Resolve one article's source annotation into a gold record (validated).  ``split``: the record's split
+    (default: what the id hashes to, ``split_of``)."""
     source, _, _ = parse_id(article_id)
     if not isinstance(quotes, list):
         raise AnnotationError(f"{article_id}: quotes must be a list (use [] for an article with no quotes)")
@@ -245,10 +246,10 @@ def resolve_article(article_id: str, text: str, quotes: list, source_name: str =
                 if a1 < b2 and a2 < b1:
                     raise AnnotationError(_where(article_id, qi, f"{n1} and {n2} overlap"))
         resolved.append({"quote": (qs, qe), "speaker": speaker, "cue": cue, "entity": entity, "kind": q["kind"]})
-    return build_record(article_id, source, text, resolved)
+    return build_record(article_id, source, text, resolved, split)
 
 
-def build_record(article_id: str, source: str, text: str, resolved: list[dict]) -> dict:
+def build_record(article_id: str, source: str, text: str, resolved: list[dict], split: str | None = None) -> dict:
     labelled: dict[tuple[int, int], str] = {}
     for r in resolved:
         for key, label in (("quote", "QUOTE"), ("speaker", "SPEAKER"), ("cue", "CUE")):
@@ -276,7 +277,7 @@ def build_record(article_id: str, source: str, text: str, resolved: list[dict]) 
             "entity": r["entity"],
             "kind": r["kind"],
         })
-    record = {"id": article_id, "source": source, "split": split_of(article_id), "text": text,
+    record = {"id": article_id, "source": source, "split": split or split_of(article_id), "text": text,
               "spans": spans, "quotes": quotes}
     errors = validate_record(record)
     if errors:

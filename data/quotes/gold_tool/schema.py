@@ -1,9 +1,15 @@
 """What a gold record is made of, independent of how it is built: the vocabulary every other module shares.
 
 The builder, the validator, the review helpers and tests/test_quote_gold.py must agree on one article-id
-scheme (``fars-1-0012``), one dev/test split rule, one set of span labels, quote kinds and entity types, and
+scheme (``fars-1-0012``), one split rule (below), one set of span labels, quote kinds and entity types, and
 one place on disk for the annotations, the gold files and the README; this module is that single
 definition, together with the error type every stage raises.
+
+Splits.  ``dev`` and ``test`` are a function of the article id (``split_of``), so annotators never coordinate
+them.  ``train`` is the other way round: a batch file that says ``split: train`` at its top puts all its
+articles in gold/train.jsonl, whatever their ids hash to.  Training batches are chosen as such before anyone
+annotates them (they exist to teach the model where the rule annotator errs), and the builder refuses an
+article that another batch already holds, so the three splits stay article-disjoint.
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ ROOT = HERE.parent.parent  # the repository root
 ANNOTATION_DIR = HERE / "annotations"
 GOLD_DIR = HERE / "gold"
 README = HERE / "README.md"
-SPLITS = ("dev", "test")
+TRAIN = "train"
+EVAL_SPLITS = ("dev", "test")  # what split_of hashes an id to
+SPLITS = (TRAIN,) + EVAL_SPLITS  # every gold file, gold/<split>.jsonl
 LABELS = ("QUOTE", "SPEAKER", "CUE")
 KINDS = ("direct", "indirect")
 # Same list and order as parstag.inference.labels.ENTITY_TYPES (tests/test_quote_gold.py checks this);
@@ -39,4 +47,14 @@ def parse_id(article_id: str) -> tuple[str, int, int]:
 
 def split_of(article_id: str) -> str:
     """dev or test, from a hash of the id: stable, needs no coordination between annotators."""
-    return SPLITS[hashlib.sha1(article_id.encode("utf-8")).digest()[0] % 2]
+    return EVAL_SPLITS[hashlib.sha1(article_id.encode("utf-8")).digest()[0] % 2]
+
+
+def record_split(article_id: str, batch_split: str | None) -> str:
+    """The split of an article annotated in a batch whose top-level ``split`` is ``batch_split``."""
+    if batch_split is None:
+        return split_of(article_id)
+    if batch_split != TRAIN:
+        raise AnnotationError(f"top-level split must be {TRAIN!r} or absent (dev/test come from the id), "
+                              f"got {batch_split!r}")
+    return TRAIN

@@ -9,7 +9,7 @@ violation instead of stopping at the first.
 
 from __future__ import annotations
 
-from gold_tool.schema import ENTITY_TYPES, KINDS, LABELS, AnnotationError, parse_id, split_of
+from gold_tool.schema import ENTITY_TYPES, KINDS, LABELS, TRAIN, AnnotationError, parse_id, split_of
 from gold_tool.spans import at_boundary, check_span
 
 
@@ -26,8 +26,9 @@ def validate_record(rec: dict) -> list[str]:
         return [str(exc)]
     if rec.get("source") != source:
         errs.append(f"{rid}: source {rec.get('source')!r} does not match the id")
-    if rec.get("split") != split_of(rid):
-        errs.append(f"{rid}: split {rec.get('split')!r}, the id hashes to {split_of(rid)!r}")
+    if rec.get("split") not in (TRAIN, split_of(rid)):
+        errs.append(f"{rid}: split {rec.get('split')!r}: neither {TRAIN!r} (a training batch) nor what the id "
+                    f"hashes to ({split_of(rid)!r})")
     text = rec.get("text")
     if not isinstance(text, str) or not text:
         return errs + [f"{rid}: missing text"]
