@@ -174,8 +174,50 @@ def test_builder_runs_as_a_script(tmp_path):
 
 
 def test_split_is_a_stable_hash():
-    assert bg.split_of("fars-1-0012") in bg.SPLITS
+    assert bg.split_of("fars-1-0012") in bg.EVAL_SPLITS
     assert bg.split_of("fars-1-0012") == bg.split_of("fars-1-0012")
+
+
+def _batch(tmp_path, name: str, head: str, ids: list[str]):
+    body = "".join(f"  - id: {i}\n    quotes: []\n" for i in ids)
+    (tmp_path / name).write_text(head + "articles:\n" + body, encoding="utf-8")
+
+
+def test_a_training_batch_puts_its_articles_in_train(tmp_path, news):
+    """``split: train`` at the top of a batch sends every article to gold/train.jsonl, whatever its id hashes
+    to; other batches keep the hashed dev/test split; one article cannot be in two batches."""
+    dev_id = next(f"fars-1-{n:04d}" for n in range(200, 300) if bg.split_of(f"fars-1-{n:04d}") == "dev")
+    test_id = next(f"fars-1-{n:04d}" for n in range(200, 300) if bg.split_of(f"fars-1-{n:04d}") == "test")
+    _batch(tmp_path, "b90-x.yaml", "batch: b90\nannotator: x\nsplit: train\n", [dev_id])
+    _batch(tmp_path, "b91-y.yaml", "batch: b91\nannotator: y\n", [test_id])
+    records = {r["id"]: r for r in bg.build_all(news, tmp_path)}
+    assert records[dev_id]["split"] == "train" and records[test_id]["split"] == "test"
+    assert not bg.validate_record(records[dev_id])
+    assert bg.counts(list(records.values()))["train"]["articles"] == 1
+    out = tmp_path / "gold"
+    bg.write_gold(list(records.values()), out)
+    assert [json.loads(x)["id"] for x in (out / "train.jsonl").read_text(encoding="utf-8").splitlines()] == [dev_id]
+
+    _batch(tmp_path, "b92-z.yaml", "batch: b92\nannotator: z\nsplit: train\n", [test_id])
+    with pytest.raises(bg.AnnotationError, match=f"b92-z.yaml: {test_id} already annotated in b91-y.yaml"):
+        bg.build_all(news, tmp_path)
+
+
+@pytest.mark.parametrize("head, message", [
+    ("batch: b90\nannotator: x\nsplit: dev\n", "top-level split must be 'train' or absent"),
+    ("batch: b90\nannotator: x\nsplitt: train\n", "unknown top-level keys \\['splitt'\\]"),
+])
+def test_batch_split_errors_name_the_file(tmp_path, head, message):
+    _batch(tmp_path, "b90-x.yaml", head, ["fars-1-0200"])
+    with pytest.raises(bg.AnnotationError, match="b90-x.yaml: " + message):
+        bg.load_batches(tmp_path)
+
+
+def test_a_record_split_is_train_or_its_hash():
+    rec = bg.resolve_article("fars-9-0001", TEXT, [], split="train")
+    assert rec["split"] == "train" and not bg.validate_record(rec)
+    wrong = {"dev": "test", "test": "dev"}[bg.split_of("fars-9-0001")]
+    assert any("neither 'train'" in e for e in bg.validate_record(dict(rec, split=wrong)))
 
 
 def test_builder_occ_and_ctx_override_the_default():
@@ -210,3 +252,35 @@ def test_guidelines_example_resolves(news):
     for art in doc["articles"]:
         rec = bg.resolve_article(art["id"], news.text(art["id"]), art["quotes"])
         assert len(rec["quotes"]) == len(art["quotes"])
+
+
+# ----------------------------------------------------------------------- second annotations (agreement)
+
+
+def _load_agreement():
+    spec = importlib.util.spec_from_file_location("quote_agreement", QUOTES / "agreement.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_second_annotations_resolve_and_are_of_gold_articles(records, news):
+    """agreement/ holds second, blind annotations of gold articles: they resolve with the builder, are never
+    in annotations/ (so never gold), and cover only articles the gold has."""
+    ag = _load_agreement()
+    second = bg.build_all(news, ag.AGREEMENT_DIR)
+    gold_ids = {r["id"] for r in records}
+    assert second and {r["id"] for r in second} <= gold_ids
+    assert not {p.name for p in ag.AGREEMENT_DIR.glob("*.yaml")} & {p.name for p in bg.ANNOTATION_DIR.glob("*.yaml")}
+
+
+def test_agreement_scores_a_second_annotation_against_the_gold(records):
+    ag = _load_agreement()
+    rec = next(r for r in records if len(r["quotes"]) >= 4)
+    same = ag.agreement([rec], records)
+    assert same["quote_exact"]["f1"] == 1.0 and same["speaker_accuracy"] == 1.0
+    fewer = dict(rec, quotes=rec["quotes"][1:])  # the second annotator missed one quote
+    s = ag.agreement([fewer], records)
+    assert s["quote_50"]["precision"] == 1.0 and s["quote_50"]["recall"] == (len(rec["quotes"]) - 1) / len(rec["quotes"])
+    with pytest.raises(bg.AnnotationError, match="not in the gold"):
+        ag.agreement([dict(rec, id="fars-9-9999")], records)
