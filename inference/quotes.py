@@ -44,15 +44,29 @@ def _fits(etype: str, want: str | None) -> bool:  # countries speak for governme
 
 
 _PAIRED = re.compile(r"«[^«»\n]*»|“[^“”\n]*”")
+#: Words that open a sentence continuing a reported clause (guidelines 3.5: "زيرا ...", "چرا که ...").
+_CONTINUES = re.compile(r"(?:ز[يی]را|چرا\s?\u200c?[كک]ه|چون)(?=[\s،,]|$)")
+
+
+def _indirect_piece(text: str, q: dict) -> bool:
+    """A QUOTE piece that is a reported clause: not in marks, and no colon before it in its sentence."""
+    if _marked_or_colon(text, q):
+        return False
+    ps, _ = paragraph_bounds(text, q["start"])
+    return ":" not in text[_sentence_start(text, ps, q["start"]):q["start"]]
 
 
 def _joinable(text: str, prev: dict, q: dict, blockers: list[dict]) -> bool:
     """May QUOTE piece ``q`` continue ``prev``?  A tagger cuts a quote into pieces where it lost the thread
     for a word or a sentence; two pieces are one quote unless something in between says they are two:
-    a cue or speaker (a new attribution), a paragraph break (outside one pair of marks), a colon, or a
-    mark that closes one quoted passage and opens the next."""
+    a cue or speaker (a new attribution), a paragraph break (outside one pair of marks), a colon, a
+    mark that closes one quoted passage and opens the next, or a sentence end after a reported clause
+    (not in marks, not after a colon) that the next sentence does not open with ``زیرا``/``چرا که``/``چون``."""
     if q["start"] < prev["end"] or any(prev["end"] <= b["start"] and b["end"] <= q["start"] for b in blockers):
         return False
+    if crosses_sentence(text, prev["end"], q["start"]) and _indirect_piece(text, prev) and \
+            not _CONTINUES.match(text, q["start"]):
+        return False  # a reported clause ends with its sentence unless the next one plainly continues it (3.5)
     gap = text[prev["end"]:q["start"]]
     closes = [i for i, ch in enumerate(gap) if ch in CLOSE_MARKS and ch not in OPEN_MARKS]
     if closes and any(ch in OPEN_MARKS for ch in gap[closes[0]:]):
@@ -228,7 +242,10 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
         if speaker is None and prev is not None:
             # Subject-less "افزود: ..." continues the last speaker; so does a cue-less quote in the
             # paragraph right after (or the same paragraph as) the previous quote.
-            adjacent = prev["par"] == ps or paragraph_bounds(text, max(ps - 1, 0))[0] == prev["par"]
+            # In the same paragraph only a quote in marks or after a colon continues: an unmarked sentence
+            # after a reported clause is the reporter's (guidelines 3.5).
+            adjacent = (prev["par"] == ps and _marked_or_colon(text, q)) or \
+                (ps > 0 and paragraph_bounds(text, ps - 1)[0] == prev["par"])
             if (cue is not None or adjacent) and prev["entity"] is not None:
                 # Gold keeps the SPEAKER null here (nobody is mentioned) and names the implied speaker's
                 # entity at its nearest earlier mention.

@@ -41,6 +41,26 @@ def test_sentence_pieces_of_a_colon_quote_come_out_as_one_quote():
     assert abs(q["score"] - (0.9 + 0.7 + 1 + 1) / 4) < 1e-6
 
 
+@pytest.mark.parametrize("second, joined", [
+    ("هیچ تیمی در این سطح شانس ندارد.", False),          # a sentence of its own: the reporter's, not the clause's
+    ("زیرا هیچ تیمی در این سطح شانس ندارد.", True),      # guidelines 3.5: the next sentence plainly continues it
+    ("چرا که هیچ تیمی در این سطح شانس ندارد.", True),
+])
+def test_a_reported_clause_ends_with_its_sentence_unless_the_next_continues_it(second, joined):
+    text = f"جرارد گفت انگلیس جزو بخت‌های قهرمانی نیست. {second}"
+    roles = [span(text, "جرارد", "SPEAKER"), span(text, "گفت", "CUE"),
+             span(text, "انگلیس جزو بخت‌های قهرمانی نیست", "QUOTE"), span(text, second.rstrip("."), "QUOTE")]
+    quotes = link_quotes(text, roles, [])
+    assert quotes[0]["quote"]["text"] == ("انگلیس جزو بخت‌های قهرمانی نیست. " + second.rstrip(".") if joined
+                                          else "انگلیس جزو بخت‌های قهرمانی نیست")
+    assert quotes[0]["kind"] == "indirect" and len(quotes) == 1  # the lone second piece has no attribution
+    # After a colon the same two pieces are one quote: a colon quote runs on (3.2).
+    colon = text.replace("گفت انگلیس", "گفت: انگلیس")
+    [q] = link_quotes(colon, [span(colon, "جرارد", "SPEAKER"), span(colon, "گفت", "CUE"),
+                              span(colon, "انگلیس جزو بخت‌های قهرمانی نیست.", "QUOTE"), span(colon, second, "QUOTE")])
+    assert q["quote"]["text"].endswith(second) and q["kind"] == "direct"
+
+
 def test_pieces_separated_by_a_new_attribution_stay_apart():
     text = "وزیر گفت: مصرف برق رکورد زد. وی افزود: مردم صرفه‌جویی کنند."
     roles = [span(text, "وزیر", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "مصرف برق رکورد زد.", "QUOTE"),
