@@ -223,11 +223,15 @@ def test_cli_defaults_data_dir_news_and_the_gold(news, tmp_path, monkeypatch, ca
     monkeypatch.setenv("PARSTAG_DATA", str(news.parent))  # data_dir() / "news" is the fixture
     work = tmp_path / "work"
     (work / "data" / "quotes" / "gold").mkdir(parents=True)
-    (work / "data" / "quotes" / "gold" / "test.jsonl").write_text(  # dev.jsonl is absent: only test.jsonl
+    (work / "data" / "quotes" / "gold" / "test.jsonl").write_text(  # dev.jsonl is absent: test and train
         json.dumps({"id": "g", "text": article_text(FARS[2]), "spans": []}, ensure_ascii=False) + "\n")
     monkeypatch.chdir(work)
     assert cli_main(["data", "silver", "--out", "s.jsonl"]) == 0
     assert "6 articles read, 1 excluded, 1 skipped" in capsys.readouterr().out
+    (work / "data" / "quotes" / "gold" / "train.jsonl").write_text(  # a gold train article is not silver either
+        json.dumps({"id": "t", "text": article_text(FARS[0]), "spans": []}, ensure_ascii=False) + "\n")
+    assert cli_main(["data", "silver", "--out", "s.jsonl"]) == 0
+    assert "6 articles read, 2 excluded, 1 skipped" in capsys.readouterr().out
     assert cli_main(["data", "silver", "--out", "s.jsonl", "--exclude"]) == 0  # --exclude alone: nothing
     assert "6 articles read, 0 excluded, 1 skipped" in capsys.readouterr().out
 
@@ -275,3 +279,61 @@ def test_real_fars_articles(tmp_path, capsys):
     gold_texts = {json.loads(line)["text"] for path in gold for line in path.read_text(encoding="utf-8").splitlines()}
     assert not any(r["text"] in gold_texts for r in ours)
     assert len(read_jsonl_spans(out, type_map=ROLES_AS_TYPES)) == counts["written"]
+
+
+# ------------------------------------------------------------------ silver from a corpus's own sentences
+
+PEYMA_TRAIN = """علی|B_PER
+رضایی|I_PER
+در|O
+تهران|B_LOC
+گفت|O
+:|O
+قیمت|O
+نان|O
+افزایش|O
+نمی‌یابد|O
+.|O
+
+هوا|O
+سرد|O
+شد|O
+.|O
+"""
+
+
+def test_corpus_sentences_get_the_rules_roles_beside_their_entities(tmp_path, monkeypatch, capsys):
+    """``--corpus peyma:train``: each sentence keeps its gold entities and gains the rules' quote roles, so it
+    trains both heads; the rules name the speaker from those entities."""
+    from parstag.training.config import CorpusSpec
+    from parstag.training.data import _read_jsonl
+
+    (tmp_path / "data" / "peyma").mkdir(parents=True)
+    (tmp_path / "data" / "peyma" / "train.txt").write_text(PEYMA_TRAIN, encoding="utf-8")
+    monkeypatch.setenv("PARSTAG_DATA", str(tmp_path / "data"))
+    out = tmp_path / "peyma-silver.jsonl"
+    assert cli_main(["data", "silver", "--corpus", "peyma:train", "--out", str(out)]) == 0
+    assert capsys.readouterr().out == (f"silver: 2 sentences of peyma:train read, 0 skipped (spans off word "
+                                       f"boundaries), 2 written, 1 with 1 quotes, to {out}\n")  # fmt: skip
+    first, second = records(out)
+    assert first["text"].startswith("علی رضایی در تهران گفت : قیمت")
+    labels = {sp["label"]: sp["text"] for sp in first["spans"]}
+    assert labels == {"PER": "علی رضایی", "LOC": "تهران", "SPEAKER": "علی رضایی", "CUE": "گفت",
+                      "QUOTE": "قیمت نان افزایش نمی‌یابد ."}
+    assert first["quotes"][0]["entity"]["text"] == "علی رضایی" and second["quotes"] == []
+    ds, types = _read_jsonl(out, CorpusSpec(name="p", reader="jsonl"))
+    assert types == ("PER", "LOC")
+    assert ds["ner_tags"][0][:4] == ["B-PER", "I-PER", "O", "B-LOC"]
+    assert ds["quote_tags"][0][:2] == ["B-SPEAKER", "I-SPEAKER"] and ds["quote_tags"][0][4] == "B-CUE"
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--corpus", "peyma"], "expected NAME:SPLIT"),
+    (["--corpus", "peyma:train", "--articles", "3"], "--news, --exclude and --articles are for the news"),
+    (["--corpus", "nosuch:train"], "unknown corpus 'nosuch'"),
+])
+def test_corpus_silver_errors_are_one_line(tmp_path, capsys, argv, message):
+    assert cli_main(["data", "silver", *argv, "--out", str(tmp_path / "x.jsonl")]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and err.startswith("parstag data silver: error: ")
+    assert not (tmp_path / "x.jsonl").exists()

@@ -171,7 +171,8 @@ def span_tags(words: Sequence[tuple[int, int]], spans: Iterable[tuple[int, int, 
 
     Our annotations (:func:`read_jsonl_spans`) and the quote scorer (training/quote_eval.py) both turn
     character spans into word tags this one way: a span tags every word it shares a character with,
-    ``B-type`` on the first and ``I-type`` on the rest; a type of None tags nothing (a dropped type).
+    ``B-type`` on the first and ``I-type`` on the rest; a span whose type is None (a dropped type: another
+    label layer's span, such as an entity under a quote role) tags nothing and is not checked.
     Spans are applied in the order given (callers give text order).
 
     The two differ in what a bad span is, so ``problem(kind, span)`` decides: it is called, before the
@@ -184,6 +185,8 @@ def span_tags(words: Sequence[tuple[int, int]], spans: Iterable[tuple[int, int, 
     tags = [OUTSIDE] * len(words)
     for span in spans:
         start, end, etype = span
+        if etype is None:
+            continue
         covered = [i for i, (ws, we) in enumerate(words) if ws < end and we > start]
         if problem is not None:
             if not covered:
@@ -193,9 +196,8 @@ def span_tags(words: Sequence[tuple[int, int]], spans: Iterable[tuple[int, int, 
                 problem("misaligned", span)
             if any(tags[i] != OUTSIDE for i in covered):
                 problem("overlap", span)
-        if etype is not None:
-            for k, i in enumerate(covered):
-                tags[i] = f"{'I' if k else 'B'}-{etype}"
+        for k, i in enumerate(covered):
+            tags[i] = f"{'I' if k else 'B'}-{etype}"
     return tags
 
 

@@ -10,7 +10,7 @@ than the gold has, which the rule annotator (``parstag.inference.quote_rules``) 
 is imported only when ``stats`` runs, the rules only when ``silver`` runs.
 
 Silver data (:func:`write_silver`) must never hold a gold dev/test article (that would leak the
-evaluation into training), must be the same bytes on every run (files and articles in a fixed order),
+evaluation into training) nor, by default, a gold train article (its gold labels teach it instead), must be the same bytes on every run (files and articles in a fixed order),
 and every record must load with ``corpora.read_jsonl_spans`` as it is, without ``repair``: the rules
 work on characters, the reader on ``segment.tokenize_words`` words, and the rare record with a span
 off the word boundaries (U+200E marks inside a word, 23 of 3,617 articles) is dropped and counted.
@@ -28,9 +28,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 FORMATS = ("auto", "arman", "peyma", "conll", "jsonl")
-#: Left out of silver data by default (those that exist, relative to the working directory): the gold's
-#: evaluation splits.
-GOLD_EXCLUDE = (Path("data/quotes/gold/dev.jsonl"), Path("data/quotes/gold/test.jsonl"))
+#: Left out of silver data by default (those that exist, relative to the working directory): every gold
+#: split -- dev and test must never leak into training, and a train article is better taught by its gold.
+GOLD_EXCLUDE = tuple(Path(f"data/quotes/gold/{split}.jsonl") for split in ("train", "dev", "test"))
 
 
 def add_data_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -86,6 +86,11 @@ def add_data_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
                         "--exclude with no FILE excludes nothing)")
     silver.add_argument("--articles", type=_positive_int, default=None, metavar="N",
                         help="articles per source folder, after exclusion (default: all)")
+    silver.add_argument("--corpus", default=None, metavar="NAME:SPLIT",
+                        help="annotate the sentences of a registered NER corpus instead of the news (peyma:train, "
+                        "arman:train with --fold K): each record keeps the corpus's entities beside the rules' "
+                        "quote roles, so the sentence trains both heads")
+    silver.add_argument("--fold", type=_positive_int, default=None, metavar="K", help="fold of --corpus (ARMAN)")
     silver.add_argument("--out", type=Path, required=True, metavar="PATH", help="output JSONL file")
     silver.add_argument("--no-progress", action="store_true", help="no progress bar")
     silver.set_defaults(func=run_silver)
@@ -278,14 +283,79 @@ def write_silver(news_dir: str | os.PathLike, out: str | os.PathLike, exclude: I
     return counts
 
 
+def write_corpus_silver(name: str, split: str, out: str | os.PathLike, fold: int | None = None,
+                        progress: bool = False) -> dict[str, int]:
+    """Write rule-annotated records of the sentences of a registered corpus split to ``out``.
+
+    Each sentence becomes ``" ".join(tokens)`` with two span layers: the corpus's own entities (gold NER)
+    and the quote roles the rules find, the entities also given to the rules to name speakers.  So one
+    sentence teaches both heads.  Sentences whose role spans fall off ``segment.tokenize_words`` words are
+    dropped and counted, as in :func:`write_silver`; the output is written atomically.  Returns the counts
+    ``read``, ``skipped``, ``written``, ``with_quotes`` (sentences) and ``quotes``.
+    """
+    from tqdm import tqdm
+
+    from parstag.inference.fileio import write_text_atomic
+    from parstag.inference.labels import spans_from_tags
+    from parstag.inference.quote_rules import silver_records
+
+    from .corpora import CorpusError, load_corpus
+
+    ds = load_corpus(name, split, fold=fold)
+    counts = dict.fromkeys(("read", "skipped", "written", "with_quotes", "quotes"), 0)
+    lines = []
+    rows = enumerate(zip(ds["tokens"], ds["ner_tags"]))
+    for n, (tokens, tags) in tqdm(rows, total=len(ds), desc="silver", unit="sent", file=sys.stderr,
+                                  disable=not progress, mininterval=0.5):  # fmt: skip
+        counts["read"] += 1
+        starts, pos = [], 0
+        for tok in tokens:
+            starts.append(pos)
+            pos += len(tok) + 1
+        text = " ".join(tokens)
+        ents = [{"type": t, "start": starts[a], "end": starts[b - 1] + len(tokens[b - 1]),
+                 "text": text[starts[a]:starts[b - 1] + len(tokens[b - 1])]} for t, a, b in spans_from_tags(tags)]
+        rid = f"{name}-{split}{f'-fold{fold}' if fold else ''}-{n:05d}"
+        (record,) = silver_records([(rid, text)], source=name, entities_of=lambda _t, e=ents: e)
+        if not _on_word_boundaries(record):
+            counts["skipped"] += 1
+            continue
+        record["spans"] += [{"id": f"e{k}", "start": e["start"], "end": e["end"], "label": e["type"], "text": e["text"]}
+                            for k, e in enumerate(ents, 1)]  # fmt: skip
+        lines.append(json.dumps(record, ensure_ascii=False) + "\n")
+        counts["quotes"] += len(record["quotes"])
+        counts["with_quotes"] += bool(record["quotes"])
+    if not lines:
+        raise CorpusError(f"no sentences left to write ({counts['read']} read, {counts['skipped']} skipped)", name)
+    counts["written"] = len(lines)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(Path(out), "".join(lines))
+    return counts
+
+
 def run_silver(args: argparse.Namespace) -> int:
     from .corpora import data_dir
 
+    progress = not args.no_progress and sys.stderr.isatty()
+    if args.corpus is not None:
+        name, sep, split = args.corpus.partition(":")
+        if not sep or not name or not split:
+            return _fail("silver", ValueError(f"--corpus {args.corpus!r}: expected NAME:SPLIT, e.g. peyma:train"))
+        if args.news is not None or args.exclude is not None or args.articles is not None:
+            return _fail("silver", ValueError("--corpus annotates a corpus's sentences: --news, --exclude and "
+                                              "--articles are for the news"))
+        try:
+            counts = write_corpus_silver(name, split, args.out, args.fold, progress=progress)
+        except (ValueError, OSError) as exc:  # CorpusError is a ValueError
+            return _fail("silver", exc)
+        print(f"silver: {counts['read']} sentences of {args.corpus}{f' fold {args.fold}' if args.fold else ''} "
+              f"read, {counts['skipped']} skipped (spans off word boundaries), {counts['written']} written, "
+              f"{counts['with_quotes']} with {counts['quotes']} quotes, to {args.out}")
+        return 0
     news = args.news if args.news is not None else data_dir("news") / "news"
     exclude = args.exclude if args.exclude is not None else [p for p in GOLD_EXCLUDE if p.is_file()]
     try:
-        counts = write_silver(news, args.out, exclude, args.articles,
-                              progress=not args.no_progress and sys.stderr.isatty())  # fmt: skip
+        counts = write_silver(news, args.out, exclude, args.articles, progress=progress)
     except (ValueError, OSError) as exc:  # CorpusError is a ValueError
         return _fail("silver", exc)
     print(f"silver: {counts['read']} articles read, {counts['excluded']} excluded, {counts['skipped']} skipped "
