@@ -62,3 +62,13 @@ def first_piece_index(word_ids: Sequence[int | None], n_words: int) -> list[int 
             first[wid] = pos
         previous = wid
     return first
+
+
+def align_features(word_ids: Sequence[int | None], word_features: Sequence[int], continuation: Sequence[int],
+                   outside: int) -> list[int]:
+    """Piece-level input feature ids (``rule_features``) for one sequence: every piece of a word carries the
+    word's feature, B-X turned into I-X on its continuation pieces (``continuation``, as
+    ``labels.continuation_map`` gives it); special tokens carry ``outside``.  Unlike labels, an input is
+    never ignored."""
+    out = align_labels(word_ids, word_features, label_all_tokens=True, continuation=continuation)
+    return [outside if x == IGNORE_INDEX else x for x in out]

@@ -11,6 +11,11 @@ data: an example without quote annotation has all-ignored ``quote_labels`` and s
 the quote head; an example from a corpus that does not annotate some entity type (ARMAN has no DAT) has
 those labels switched off in ``ner_allowed``, so "O" on a date is not taught as "not a date".
 
+A model trained with ``model.rule_features`` (``config.rule_features``) also takes ``rule_ids``: the rule
+annotator's quote-role tag of each piece (ids of ``config.quote_labels``), embedded by ``rule_embeddings`` and
+added to the word embeddings (``embed``); without ``rule_ids`` it runs on the text alone
+(``inference/rule_features.py`` says why).
+
 Checkpoints are safetensors only; loading passes ``use_safetensors=True`` so a pickle is never read.
 """
 
@@ -26,6 +31,7 @@ from transformers.modeling_outputs import ModelOutput
 from transformers.models.bert.modeling_bert import BertModel, BertPreTrainedModel
 
 from .labels import IGNORE_INDEX
+from .rule_features import uses_rule_features
 
 
 @dataclass
@@ -61,11 +67,33 @@ class ParstagForTokenClassification(BertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         quote_labels = getattr(config, "quote_labels", None) or []
         self.quote_classifier = nn.Linear(config.hidden_size, len(quote_labels)) if quote_labels else None
+        if uses_rule_features(config) and not quote_labels:
+            raise ValueError("config.rule_features needs config.quote_labels (the feature's tag set)")
+        self.rule_embeddings = nn.Embedding(len(quote_labels), config.hidden_size) if uses_rule_features(config) else None
         self.post_init()
+        if self.rule_embeddings is not None:
+            # Zero at the start: the feature adds nothing until training finds it useful, so a pretrained
+            # encoder starts from the embeddings it knows.
+            nn.init.zeros_(self.rule_embeddings.weight)
 
     @property
     def quote_labels(self) -> list[str]:
         return list(getattr(self.config, "quote_labels", None) or [])
+
+    def embed(self, input_ids: torch.Tensor, rule_ids: torch.Tensor | None = None) -> torch.Tensor | None:
+        """Input embeddings with the rule features added, or None when there are none to add (then the
+        encoder embeds ``input_ids`` itself)."""
+        if rule_ids is None or self.rule_embeddings is None:
+            return None
+        return self.bert.embeddings.word_embeddings(input_ids) + self.rule_embeddings(rule_ids)
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+               rule_ids: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
+        """The encoder's last hidden states (``kwargs``: position_ids, token_type_ids)."""
+        embeds = self.embed(input_ids, rule_ids)
+        if embeds is None:
+            return self.bert(input_ids=input_ids, attention_mask=attention_mask, return_dict=True, **kwargs).last_hidden_state
+        return self.bert(inputs_embeds=embeds, attention_mask=attention_mask, return_dict=True, **kwargs).last_hidden_state
 
     def forward(
         self,
@@ -75,11 +103,10 @@ class ParstagForTokenClassification(BertPreTrainedModel):
         labels: torch.Tensor | None = None,
         quote_labels: torch.Tensor | None = None,
         ner_allowed: torch.Tensor | None = None,
+        rule_ids: torch.Tensor | None = None,
         **kwargs,
     ) -> ParstagOutput:
-        hidden = self.bert(
-            input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids, return_dict=True
-        ).last_hidden_state
+        hidden = self.encode(input_ids, attention_mask, rule_ids, token_type_ids=token_type_ids)
         hidden = self.dropout(hidden)
         logits = self.classifier(hidden)
         quote_logits = self.quote_classifier(hidden) if self.quote_classifier is not None else None

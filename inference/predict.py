@@ -19,6 +19,10 @@ This is the single code path from words to tags; the article tagger and corpus e
   best IOB2-valid sequence (Viterbi), which also closes weak one-word holes in long spans; ``"argmax"``
   takes each word's best label and repairs ill-formed ``O I-PER`` into IOB2.
 
+A model trained with rule features (``inference/rule_features.py``) gets each piece's rule tag beside it:
+``predict(sentences, rule_tags=...)`` takes the article-level tags the Tagger computed; without them each
+sentence is read by the rules alone (corpus evaluation), and ``rule_features=False`` runs text only.
+
 Labels come only from the checkpoint: ``config.id2label`` (NER) and ``config.quote_labels``.
 """
 
@@ -30,9 +34,10 @@ from dataclasses import dataclass
 
 import torch
 
-from .alignment import first_piece_index
+from .alignment import align_features, first_piece_index
 from .decode import DECODE_MODES, decode_flat, outside_rows
-from .labels import OUTSIDE, repair_iob2  # repair_iob2 re-exported: part of this module's API
+from .labels import OUTSIDE, continuation_map, repair_iob2  # repair_iob2 re-exported: part of this module's API
+from .rule_features import sentence_rule_tags, uses_rule_features
 
 #: Default positions per packed row: measured fastest for bert-base on CPU (docs/inference.md).
 PACK_LENGTH = 128
@@ -91,6 +96,7 @@ class _Segment:
     sentence: int
     ids: list[int]                  # pieces, without [CLS]/[SEP]
     targets: list[tuple[int, int]]  # (word index, position of its first piece in ids)
+    feats: list[int] | None = None  # rule-feature id of each piece (models with rule features)
 
 
 def pack_rows(costs: Sequence[int], capacity: int) -> list[list[int]]:
@@ -137,6 +143,7 @@ class WordPredictor:
         pack_length: int | None = None,
         window_overlap: int | None = None,
         decode: str = "viterbi",
+        rule_features: bool = True,
     ):
         if decode not in DECODE_MODES:
             raise ValueError(f"decode must be one of {', '.join(DECODE_MODES)}, not {decode!r}")
@@ -163,6 +170,11 @@ class WordPredictor:
         self._quote_outside = (
             self.quote_labels.index(OUTSIDE) if self.quote_labels and OUTSIDE in self.quote_labels else 0
         )
+        # Rule features: on when the model was trained with them, unless the caller asks for text only.
+        self.rule_features = bool(rule_features) and uses_rule_features(config) and self.quote_labels is not None
+        if self.rule_features:
+            self._feature_ids = {lab: i for i, lab in enumerate(self.quote_labels)}
+            self._feature_cont = continuation_map(self.quote_labels)
         self._norm_cache: dict[str, str] = {}
         model.eval()
 
@@ -178,7 +190,8 @@ class WordPredictor:
             out = self._norm_cache[word] = self.normalizer.normalize_word(word)
         return out
 
-    def _segments(self, sentences: Sequence[Sequence[str]]) -> list[_Segment]:
+    def _segments(self, sentences: Sequence[Sequence[str]],
+                  rule_tags: Sequence[Sequence[str]] | None = None) -> list[_Segment]:
         todo = [i for i, words in enumerate(sentences) if len(words)]
         if not todo:
             return []
@@ -198,9 +211,16 @@ class WordPredictor:
             if not ids:
                 continue
             firsts = first_piece_index(enc.word_ids(row), len(sentences[i]))
+            feats = None
+            if self.rule_features:
+                tags = rule_tags[i] if rule_tags is not None else sentence_rule_tags(sentences[i])
+                if len(tags) != len(sentences[i]):
+                    raise ValueError(f"sentence {i}: {len(tags)} rule tags for {len(sentences[i])} words")
+                word_feats = [self._feature_ids.get(t, self._quote_outside) for t in tags]
+                feats = align_features(enc.word_ids(row), word_feats, self._feature_cont, self._quote_outside)
             if len(ids) <= capacity:
                 targets = [(w, p) for w, p in enumerate(firsts) if p is not None]
-                segments.append(_Segment(i, ids, targets))
+                segments.append(_Segment(i, ids, targets, feats))
                 continue
             windows = plan_windows(len(ids), capacity, self.window_overlap)
             owner = assign_windows(firsts, windows, len(ids))
@@ -210,12 +230,14 @@ class WordPredictor:
                     per_window[k].append((w, p - windows[k][0]))
             for (s, e), targets in zip(windows, per_window):
                 if targets:
-                    segments.append(_Segment(i, ids[s:e], targets))
+                    segments.append(_Segment(i, ids[s:e], targets, feats[s:e] if feats is not None else None))
         return segments
 
     # -- pieces -> hidden states ------------------------------------------------------------------------
 
-    def _encode(self, input_ids, mask, position_ids):
+    def _encode(self, input_ids, mask, position_ids, rule_ids=None):
+        if rule_ids is not None:
+            return self.model.encode(input_ids, mask, rule_ids, position_ids=position_ids)
         return self.model.bert(
             input_ids=input_ids, attention_mask=mask, position_ids=position_ids, return_dict=True
         ).last_hidden_state
@@ -226,13 +248,16 @@ class WordPredictor:
         tok = self.tokenizer
         cls_id, sep_id, pad_id = tok.cls_token_id, tok.sep_token_id, tok.pad_token_id or 0
         width = max(sum(len(s.ids) + 2 for s in row) for row in rows)
-        ids, pos, block = [], [], []
+        ids, pos, block, feats = [], [], [], []
         gather_b, gather_t, where = [], [], []
+        outside = self._quote_outside
         for b, row in enumerate(rows):
-            r_ids, r_pos, r_block = [], [], []
+            r_ids, r_pos, r_block, r_feats = [], [], [], []
             for k, seg in enumerate(row):
                 offset = len(r_ids) + 1
                 r_ids += [cls_id, *seg.ids, sep_id]
+                if self.rule_features:
+                    r_feats += [outside, *seg.feats, outside]
                 n = len(seg.ids) + 2
                 r_pos += range(n)
                 r_block += [k] * n
@@ -244,6 +269,7 @@ class WordPredictor:
             ids.append(r_ids + [pad_id] * pad)
             pos.append(r_pos + [0] * pad)
             block.append(r_block + [-1] * pad)
+            feats.append(r_feats + [outside] * pad)
         dev = self.device
         input_ids = torch.tensor(ids, device=dev)
         position_ids = torch.tensor(pos, device=dev)
@@ -251,7 +277,8 @@ class WordPredictor:
         dtype = self._float_dtype()
         same = blocks[:, None, :, None] == blocks[:, None, None, :]
         mask = torch.zeros(same.shape, dtype=dtype, device=dev).masked_fill_(~same, torch.finfo(dtype).min)
-        hidden = self._encode(input_ids, mask, position_ids)
+        rule_ids = torch.tensor(feats, device=dev) if self.rule_features else None
+        hidden = self._encode(input_ids, mask, position_ids, rule_ids)
         picked = hidden[torch.tensor(gather_b, device=dev), torch.tensor(gather_t, device=dev)]
         ner_lp = torch.log_softmax(self.model.classifier(picked).float(), dim=-1).cpu()
         quote_lp = None
@@ -284,8 +311,11 @@ class WordPredictor:
 
     # -- public -----------------------------------------------------------------------------------------
 
-    def predict(self, sentences: Sequence[Sequence[str]]) -> list[WordPrediction]:
-        """One ``WordPrediction`` per sentence, in input order, one tag per word."""
+    def predict(self, sentences: Sequence[Sequence[str]],
+                rule_tags: Sequence[Sequence[str]] | None = None) -> list[WordPrediction]:
+        """One ``WordPrediction`` per sentence, in input order, one tag per word.  ``rule_tags``: the rules'
+        quote-role tag of every word (``rule_features.rule_word_tags`` over the whole article), for a model
+        with rule features; by default each sentence is read by the rules on its own."""
         has_quotes = self.quote_labels is not None
         lengths = [len(s) for s in sentences]
         offsets = [0]
@@ -296,7 +326,7 @@ class WordPredictor:
         quote_lp = outside_rows(offsets[-1], len(self.quote_labels), self._quote_outside) if has_quotes else None
         seen = torch.zeros(offsets[-1], dtype=torch.bool)
 
-        segments = self._segments(sentences)
+        segments = self._segments(sentences, rule_tags)
         if segments:
             costs = [len(s.ids) + 2 for s in segments]
             rows = pack_rows(costs, self.pack_length) if self.pack else [[i] for i in range(len(segments))]

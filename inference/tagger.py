@@ -34,6 +34,7 @@ import torch
 from .labels import spans_from_tags
 from .predict import WordPredictor
 from .quotes import QUOTE_SOURCES
+from .rule_features import rule_word_tags
 from .segment import split_sentences, tokenize_words
 
 QUANTIZE_MODES = (None, "dynamic-int8")
@@ -192,13 +193,20 @@ class Tagger:
             return out
 
     def _tag_chunk(self, chunk: list[tuple[Any, str]]) -> list[dict]:
-        docs, words = [], []
+        docs, words, rule_tags = [], [], []
         for art_id, text in chunk:
             sentences = split_sentences(text)
             spans = [tokenize_words(text, s, e) for s, e in sentences]
             docs.append((art_id, text, sentences, spans))
             words.extend([text[a:b] for a, b in ws] for ws in spans)
-        predictions = iter(self.predictor.predict(words))
+            if self.predictor.rule_features:  # the rules read the whole article: a colon quote crosses sentences
+                flat = rule_word_tags(text, [w for ws in spans for w in ws])
+                at = 0
+                for ws in spans:
+                    rule_tags.append(flat[at:at + len(ws)])
+                    at += len(ws)
+        predictions = iter(self.predictor.predict(words, rule_tags) if self.predictor.rule_features
+                           else self.predictor.predict(words))
 
         results = []
         for art_id, text, sentences, spans in docs:

@@ -67,6 +67,8 @@ def test_unknown_key_names_key_file_and_suggestion(tmp_path, text, message):
         ("model: {from_scratch: {hidden_size: 30, num_heads: 4}}", ["'model.from_scratch.num_heads'", "divide"]),
         ("model: {from_scratch: {max_position: 64}}\noptim: {max_length: 128}", ["max_position"]),
         ("output_dir: [a]", ["'output_dir'", "a string"]),
+        ("data: {corpora: [{name: peyma, repeat: 0}]}", ["'data.corpora.0.repeat'", ">= 1"]),
+        ("data: {corpora: [{name: peyma, keep_unlabelled: 1.5}]}", ["'data.corpora.0.keep_unlabelled'", "at most 1"]),
         ("- a\n- b", ["must be a mapping"]),
     ],
 )  # fmt: skip

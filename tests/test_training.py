@@ -235,6 +235,36 @@ def test_jsonl_articles_are_cut_into_the_taggers_sentences(tmp_path):
     assert ds["quote_tags"][2][0] == "B-QUOTE" and ds["quote_tags"][3] == ["I-QUOTE"] * len(ds["tokens"][3])
 
 
+def test_keep_unlabelled_and_repeat_shape_a_corpus_train_split(tmp_path):
+    """``keep_unlabelled`` drops a seeded share of the sentences without any span (never a labelled one);
+    ``repeat`` reads the whole split N times; dev is read as it is."""
+    path = tmp_path / "q.jsonl"
+    lines = []
+    for i in range(40):
+        text = f"وزیر گفت: طرح شماره {i} اجرا می‌شود." if i % 4 == 0 else f"جلسه شماره {i} برگزار شد."
+        spans = [{"start": 0, "end": 4, "label": "SPEAKER"}, {"start": 5, "end": 8, "label": "CUE"},
+                 {"start": 10, "end": len(text) - 1, "label": "QUOTE"}] if i % 4 == 0 else []
+        lines.append(json.dumps({"id": f"a{i}", "text": text, "spans": spans}, ensure_ascii=False))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    quotes = {"name": "quotes", "reader": "jsonl", "train": str(path), "dev": str(path), "test": None}
+
+    def train_ids(*sets):
+        splits = load_splits(tiny_config(tmp_path, *sets, corpora=[dict(quotes)]))
+        assert len(splits.dev[0].dataset) == 40
+        return [i.split("#")[0] for i in splits.train[0].dataset["id"]]
+
+    everything = [f"a{i}" for i in range(40)]
+    labelled = everything[::4]
+    assert train_ids() == everything
+    assert train_ids("data.corpora.0.keep_unlabelled=0") == labelled
+    half = train_ids("data.corpora.0.keep_unlabelled=0.5")
+    assert set(labelled) < set(half) < set(everything) and half == sorted(half, key=everything.index)
+    assert half == train_ids("data.corpora.0.keep_unlabelled=0.5")  # seeded
+    assert half != train_ids("data.corpora.0.keep_unlabelled=0.5", "optim.seed=1")
+    assert train_ids("data.corpora.0.repeat=3") == everything * 3
+    assert train_ids("data.corpora.0.repeat=2", "data.corpora.0.keep_unlabelled=0") == labelled * 2
+
+
 def test_folds_run_one_training_each_and_summarise(tmp_path):
     from parstag.training.trainer import train
 

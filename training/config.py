@@ -51,6 +51,10 @@ class ModelConfig:
     )
     tokenizer: str | None = _f(None, "tokenizer path when it is not stored with the model")
     from_scratch: FromScratchConfig | None = _f(None, "train a small randomly initialised BERT instead")
+    rule_features: bool = _f(False, "feed the rule annotator's quote-role tags to the encoder as an input feature, "
+                                    "so the quote head learns where to depart from the rules (needs tasks: quotes)")
+    rule_feature_dropout: float = _f(0.3, "with rule_features: share of training sentences shown without them, "
+                                          "so the model also learns from the text alone", min=0.0)
 
 
 @dataclass
@@ -61,6 +65,10 @@ class CorpusSpec:
     dev: str | None = _f("dev", "dev split (early stopping, model selection); null: none")
     test: str | None = _f("test", "test split: never read during training, only by evaluation/test_at_end")
     types: list[str] | None = _f(None, "entity types this corpus annotates (default: the registry's)")
+    repeat: int = _f(1, "train on this corpus's train split N times per epoch (a small hand-annotated set beside "
+                        "large silver data)", min=1)
+    keep_unlabelled: float = _f(1.0, "keep this fraction (seeded) of the train sentences that carry no span at all "
+                                     "(no entity, no quote role); 1 keeps all", min=0.0)
 
 
 @dataclass
@@ -274,6 +282,13 @@ def _validate(cfg: TrainConfig, source: str) -> None:
         for t in types_ or []:
             if t not in ENTITY_TYPES:
                 raise err(kind, f"unknown entity type {t!r}{_suggest(t, ENTITY_TYPES)}")
+    if cfg.model.rule_features and "quotes" not in cfg.tasks:
+        raise err("model.rule_features", "the feature is the quote roles' tag set: add quotes to tasks")
+    if cfg.model.rule_feature_dropout > 1.0:
+        raise err("model.rule_feature_dropout", "a fraction: at most 1")
+    for i, c in enumerate(cfg.data.corpora):
+        if c.keep_unlabelled > 1.0:
+            raise err(f"data.corpora.{i}.keep_unlabelled", "a fraction: at most 1")
     if not any(c.train for c in cfg.data.corpora):
         raise err("data.corpora", "no corpus has a train split")
     if cfg.data.dev_fraction >= 1.0:

@@ -68,9 +68,11 @@ def build_model(cfg: TrainConfig, tokenizer, ner_labels: list[str], quote_labels
         )  # fmt: skip
         if quote_labels:
             config.quote_labels = quote_labels
+        config.rule_features = cfg.model.rule_features
         return ParstagForTokenClassification(config)
     config = AutoConfig.from_pretrained(cfg.model.model_name_or_path, **labels)
     config.quote_labels = quote_labels or None
+    config.rule_features = cfg.model.rule_features
     return ParstagForTokenClassification.from_pretrained(cfg.model.model_name_or_path, config=config)
 
 
