@@ -13,8 +13,9 @@ those labels switched off in ``ner_allowed``, so "O" on a date is not taught as 
 
 A model trained with ``model.rule_features`` (``config.rule_features``) also takes ``rule_ids``: the rule
 annotator's quote-role tag of each piece (ids of ``config.quote_labels``), embedded by ``rule_embeddings`` and
-added to the word embeddings (``embed``); without ``rule_ids`` it runs on the text alone
-(``inference/rule_features.py`` says why).
+added to the word embeddings (``"input"``, ``embed``) or to the hidden states the quote head reads
+(``"head"``, ``quote_scores``); without ``rule_ids`` it runs on the text alone (``inference/rule_features.py``
+says why).
 
 Checkpoints are safetensors only; loading passes ``use_safetensors=True`` so a pickle is never read.
 """
@@ -31,7 +32,7 @@ from transformers.modeling_outputs import ModelOutput
 from transformers.models.bert.modeling_bert import BertModel, BertPreTrainedModel
 
 from .labels import IGNORE_INDEX
-from .rule_features import uses_rule_features
+from .rule_features import rule_feature_mode
 
 
 @dataclass
@@ -67,9 +68,10 @@ class ParstagForTokenClassification(BertPreTrainedModel):
         self.classifier = nn.Linear(config.hidden_size, config.num_labels)
         quote_labels = getattr(config, "quote_labels", None) or []
         self.quote_classifier = nn.Linear(config.hidden_size, len(quote_labels)) if quote_labels else None
-        if uses_rule_features(config) and not quote_labels:
+        self.rule_feature_mode = rule_feature_mode(config)
+        if self.rule_feature_mode and not quote_labels:
             raise ValueError("config.rule_features needs config.quote_labels (the feature's tag set)")
-        self.rule_embeddings = nn.Embedding(len(quote_labels), config.hidden_size) if uses_rule_features(config) else None
+        self.rule_embeddings = nn.Embedding(len(quote_labels), config.hidden_size) if self.rule_feature_mode else None
         self.post_init()
         if self.rule_embeddings is not None:
             # Zero at the start: the feature adds nothing until training finds it useful, so a pretrained
@@ -83,9 +85,16 @@ class ParstagForTokenClassification(BertPreTrainedModel):
     def embed(self, input_ids: torch.Tensor, rule_ids: torch.Tensor | None = None) -> torch.Tensor | None:
         """Input embeddings with the rule features added, or None when there are none to add (then the
         encoder embeds ``input_ids`` itself)."""
-        if rule_ids is None or self.rule_embeddings is None:
+        if rule_ids is None or self.rule_feature_mode != "input":
             return None
         return self.bert.embeddings.word_embeddings(input_ids) + self.rule_embeddings(rule_ids)
+
+    def quote_scores(self, hidden: torch.Tensor, rule_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Quote-role logits of hidden states (any leading shape); ``rule_ids`` of the same positions are
+        added to them first when the model takes its rule features at the head."""
+        if rule_ids is not None and self.rule_feature_mode == "head":
+            hidden = hidden + self.rule_embeddings(rule_ids)
+        return self.quote_classifier(hidden)
 
     def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                rule_ids: torch.Tensor | None = None, **kwargs) -> torch.Tensor:
@@ -109,7 +118,7 @@ class ParstagForTokenClassification(BertPreTrainedModel):
         hidden = self.encode(input_ids, attention_mask, rule_ids, token_type_ids=token_type_ids)
         hidden = self.dropout(hidden)
         logits = self.classifier(hidden)
-        quote_logits = self.quote_classifier(hidden) if self.quote_classifier is not None else None
+        quote_logits = self.quote_scores(hidden, rule_ids) if self.quote_classifier is not None else None
 
         ner_loss = quote_loss = loss = None
         if labels is not None:

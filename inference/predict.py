@@ -278,12 +278,18 @@ class WordPredictor:
         same = blocks[:, None, :, None] == blocks[:, None, None, :]
         mask = torch.zeros(same.shape, dtype=dtype, device=dev).masked_fill_(~same, torch.finfo(dtype).min)
         rule_ids = torch.tensor(feats, device=dev) if self.rule_features else None
-        hidden = self._encode(input_ids, mask, position_ids, rule_ids)
-        picked = hidden[torch.tensor(gather_b, device=dev), torch.tensor(gather_t, device=dev)]
+        at_input = rule_ids is not None and self.model.rule_feature_mode == "input"
+        hidden = self._encode(input_ids, mask, position_ids, rule_ids if at_input else None)
+        gb, gt = torch.tensor(gather_b, device=dev), torch.tensor(gather_t, device=dev)
+        picked = hidden[gb, gt]
         ner_lp = torch.log_softmax(self.model.classifier(picked).float(), dim=-1).cpu()
         quote_lp = None
         if self.quote_labels is not None and getattr(self.model, "quote_classifier", None) is not None:
-            quote_lp = torch.log_softmax(self.model.quote_classifier(picked).float(), dim=-1).cpu()
+            if rule_ids is not None and not at_input:  # features at the head: the picked positions' own
+                logits = self.model.quote_scores(picked, rule_ids[gb, gt])
+            else:
+                logits = self.model.quote_classifier(picked)
+            quote_lp = torch.log_softmax(logits.float(), dim=-1).cpu()
         out, start = [], 0
         for seg, n in where:
             out.append((seg, ner_lp[start:start + n], quote_lp[start:start + n] if quote_lp is not None else None))

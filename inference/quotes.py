@@ -37,6 +37,9 @@ MIN_QUOTE_WORDS = 3
 #: speakers named from the model's entities), nothing; "auto" is the head when the model has one, else the
 #: rules.  Here (a module without torch) so that ``parstag tag --help`` lists them without loading torch.
 QUOTE_SOURCES = ("auto", "model", "rules", "none")
+#: ``config.quote_min_score`` on a saved model: the tagger's default ``quote_min_score`` for it (a model
+#: that reads the rules' tags scores the quotes the rules do not see lower: docs/quotes.md).
+QUOTE_MIN_SCORE_KEY = "quote_min_score"
 
 
 def _fits(etype: str, want: str | None) -> bool:  # countries speak for governments: LOC fits an ORG description
@@ -207,13 +210,15 @@ def _kind(text: str, q: dict, cue: dict | None, speaker: dict | None) -> str:
 
 
 def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] = (),
-                sentences: Sequence[tuple[int, int]] | None = None) -> list[Quote]:
+                sentences: Sequence[tuple[int, int]] | None = None, min_score: float = 0.0) -> list[Quote]:
     """Link role spans into quotes.
 
     role_spans: ``[{"label": "QUOTE"|"SPEAKER"|"CUE", "start", "end", "score"?}]`` (offsets into ``text``).
     entities: NER spans ``[{"type", "start", "end", "text"?}]``.
     sentences: accepted for the tagger's convenience; sentence ends are read from the text itself (a
         colon quote crosses them, a cue and its subject do not), so the argument changes nothing.
+    min_score: quotes whose score (the mean of their QUOTE pieces', cue's and speaker's scores) is below it
+        are dropped before they can pass their speaker on to the next quote.
     Returns quotes in text order: ``{"quote", "speaker", "cue", "speaker_entity", "kind", "score"}``.
     """
     del sentences  # see the docstring
@@ -256,6 +261,9 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
                 len(text[q["start"]:q["end"]].split()) < MIN_QUOTE_WORDS or not looks_like_clause(text[q["start"]:q["end"]]))):
             continue  # content nobody is said to have said (a headline, a stray piece), a fragment, a topic
         scores = q["scores"] + [x["score"] for x in (cue, speaker) if x is not None]
+        score = sum(scores) / len(scores)
+        if score < min_score:
+            continue  # the tagger is unsure: a spurious quote costs more than a missed one (docs/quotes.md)
         out.append({
             "quote": make_span(text, q["start"], q["end"]),
             "speaker": make_span(text, speaker["start"], speaker["end"]) if speaker else None,
@@ -263,7 +271,7 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
             "speaker_entity": entity,
             # A cue-less continuation paragraph of a colon quote is direct by form (guidelines 3.4).
             "kind": "direct" if inherited and cue is None else _kind(text, q, cue, speaker),
-            "score": round(sum(scores) / len(scores), 4),
+            "score": round(score, 4),
         })
         if speaker is not None or inherited:
             prev = {"entity": entity, "par": ps}

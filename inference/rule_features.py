@@ -8,7 +8,8 @@ hand-annotated gold taught it to (a cue verb the lexicon lacks, a clause boundar
 
 So a model trained with ``model.rule_features`` gets one more input per piece: the BIO tag (QUOTE,
 SPEAKER, CUE) that the rules' linked quotes give the piece's word, embedded and added to the word
-embedding.  This module computes those word tags, the same way for training (each corpus article or
+embedding (``input``: the whole encoder reads it) or to the encoder's output for the quote head alone
+(``head``: the NER head and the encoder's own representation stay text-only).  This module computes those word tags, the same way for training (each corpus article or
 sentence) and for tagging (each article), so that what the model learned from is what it is shown.
 The rules run on the whole text at once (a colon quote crosses sentences), without NER (the model's
 entities do not exist yet when its input is built).
@@ -24,12 +25,27 @@ from collections.abc import Sequence
 
 from .labels import OUTSIDE
 
-#: ``config.rule_features`` on a saved model: the encoder takes ``rule_ids`` (ids of ``config.quote_labels``).
+#: ``config.rule_features`` on a saved model: where the model takes ``rule_ids`` (ids of ``config.quote_labels``):
+#: ``"input"``, added to the word embeddings (the encoder reads them: both heads see them), or ``"head"``,
+#: added to the encoder's output for the quote head alone (the NER head never sees them).
 CONFIG_KEY = "rule_features"
+MODES = ("input", "head")
+
+
+def rule_feature_mode(config) -> str | None:
+    """``"input"``, ``"head"`` or None (no rule features)."""
+    mode = getattr(config, CONFIG_KEY, None)
+    if mode is None or mode is False or mode == "none":
+        return None
+    if mode is True:  # the first form of the flag
+        return "input"
+    if mode not in MODES:
+        raise ValueError(f"config.{CONFIG_KEY} must be one of {', '.join(MODES)} or none, not {mode!r}")
+    return mode
 
 
 def uses_rule_features(config) -> bool:
-    return bool(getattr(config, CONFIG_KEY, False))
+    return rule_feature_mode(config) is not None
 
 
 def rule_word_tags(text: str, words: Sequence[tuple[int, int]]) -> list[str]:

@@ -21,6 +21,8 @@ Result of one article (also the JSON the CLI writes, one object per line)::
 role spans are kept in ``"_quote_roles"`` (internal: underscore keys are not written by the CLI) and
 linked by ``quotes.link_quotes``; with "rules" (the default for an NER-only model) the rule annotator
 ``quote_rules.annotate_quotes`` finds them, naming speakers from the model's entities; "none": empty.
+The model's quotes scoring below ``quote_min_score`` (default: the checkpoint's ``config.quote_min_score``,
+else 0) are dropped.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import torch
 
 from .labels import spans_from_tags
 from .predict import WordPredictor
-from .quotes import QUOTE_SOURCES
+from .quotes import QUOTE_MIN_SCORE_KEY, QUOTE_SOURCES
 from .rule_features import rule_word_tags
 from .segment import split_sentences, tokenize_words
 
@@ -76,6 +78,7 @@ class Tagger:
         max_length: int | None = None,
         quantize: str | None = None,
         quotes: str = "auto",
+        quote_min_score: float | None = None,
         **predictor_options: Any,
     ):
         if quotes not in QUOTE_SOURCES:
@@ -85,6 +88,12 @@ class Tagger:
             raise ValueError("quotes='model' asked for, but the model has no quote head; use quotes='rules' or 'auto'")
         #: "model", "rules" or "none": where this tagger's ``quotes`` come from.
         self.quote_source = ("model" if has_head else "rules") if quotes == "auto" else quotes
+        if quote_min_score is None:  # the checkpoint's own setting (chosen with its training), else keep all
+            quote_min_score = getattr(model.config, QUOTE_MIN_SCORE_KEY, None) or 0.0
+        if not 0.0 <= float(quote_min_score) <= 1.0:
+            raise ValueError(f"quote_min_score is a probability: between 0 and 1, not {quote_min_score!r}")
+        #: Quotes of the model's head scoring below this are dropped (``quotes.link_quotes``).
+        self.quote_min_score = float(quote_min_score)
         if quantize not in QUANTIZE_MODES:
             if quantize == "onnx-int8":
                 raise ValueError(
@@ -237,7 +246,7 @@ class Tagger:
                 from .quotes import link_quotes
 
                 result["_quote_roles"] = roles
-                result["quotes"] = link_quotes(text, roles, entities, sentences)
+                result["quotes"] = link_quotes(text, roles, entities, sentences, min_score=self.quote_min_score)
             elif self.quote_source == "rules":
                 from .quote_rules import annotate_quotes
 

@@ -329,3 +329,16 @@ def test_an_untagged_anonymous_source_is_the_cues_subject(sentence, source):
     roles = [span(sentence, cue, "CUE"), span(sentence, content, "QUOTE")]
     [q] = link_quotes(sentence, roles, [ent(sentence, "سی‌ان‌ان", "ORG")] if "سی‌ان‌ان" in sentence else [])
     assert q["speaker"]["text"] == source and q["speaker_entity"] is None
+
+
+def test_quotes_below_min_score_are_dropped_and_pass_nothing_on():
+    text = "علی دایی گفت: بازی سختی بود.\nما در نیمه دوم بهتر بازی کردیم.\nبازی بعدی جمعه است."
+    roles = [span(text, "علی دایی", "SPEAKER"), span(text, "گفت", "CUE"),
+             span(text, "بازی سختی بود.", "QUOTE", score=0.2),  # (0.2 + 1 + 1) / 3 = 0.73
+             span(text, "ما در نیمه دوم بهتر بازی کردیم.", "QUOTE", score=0.9)]
+    ents = [ent(text, "علی دایی")]
+    kept = link_quotes(text, roles, ents)
+    assert [round(q["score"], 2) for q in kept] == [0.73, 0.9]
+    assert link_quotes(text, roles, ents, min_score=0.73) == kept  # at the threshold: kept
+    # The first quote dropped: the cue-less paragraph after it has nobody to continue, so it goes too.
+    assert link_quotes(text, roles, ents, min_score=0.8) == []

@@ -46,9 +46,9 @@ def test_pieces_carry_their_words_feature():
                                                                           b_quote, i_quote, i_quote, 0, 0]
 
 
-def _feature_model(seed: int = 0):
+def _feature_model(seed: int = 0, mode: str = "input"):
     model = random_model(seed=seed, quotes=True)
-    model.config.rule_features = True
+    model.config.rule_features = mode
     fresh = type(model)(model.config).eval()
     fresh.load_state_dict(model.state_dict(), strict=False)
     return fresh
@@ -67,16 +67,43 @@ def test_a_fresh_feature_embedding_is_zero_and_a_trained_one_matters():
         assert torch.equal(model(input_ids=ids).quote_logits, plain)  # without rule_ids: text only
 
 
+def test_rule_features_at_the_head_leave_the_encoder_and_ner_alone():
+    model = _feature_model(mode="head")
+    ids = torch.tensor([[2, 5000, 6000, 7000, 3]])
+    rules = torch.tensor([[0, 1, 2, 5, 0]])
+    with torch.no_grad():
+        model.rule_embeddings.weight.normal_(0, 1)
+        plain, fed = model(input_ids=ids), model(input_ids=ids, rule_ids=rules)
+        assert torch.equal(fed.logits, plain.logits)  # NER never sees the feature
+        assert not torch.allclose(fed.quote_logits, plain.quote_logits)
+        hidden = model.encode(ids, rule_ids=rules)
+        assert torch.equal(hidden, model.encode(ids)) and torch.equal(model.quote_scores(hidden, rules), fed.quote_logits)
+
+
+@pytest.mark.parametrize("mode, message", [(True, None), ("input", None), ("head", None), ("none", None),
+                                           ("middle", "must be one of input, head")])
+def test_rule_feature_modes(mode, message):
+    from parstag.inference.rule_features import rule_feature_mode
+
+    config = random_model(quotes=True).config
+    config.rule_features = mode
+    if message:
+        with pytest.raises(ValueError, match=message):
+            rule_feature_mode(config)
+    else:
+        assert rule_feature_mode(config) == {True: "input", "none": None}.get(mode, mode)
+
+
 def test_random_model_refuses_rule_features_without_a_quote_head():
     config = random_model().config
-    config.rule_features = True
+    config.rule_features = "input"
     with pytest.raises(ValueError, match="needs config.quote_labels"):
         type(random_model())(config)
 
 
-@pytest.fixture(scope="module")
-def trained_like():
-    model = _feature_model(seed=3)
+@pytest.fixture(scope="module", params=["input", "head"])
+def trained_like(request):
+    model = _feature_model(seed=3, mode=request.param)
     with torch.no_grad():
         model.rule_embeddings.weight.normal_(0, 2)
     return model
@@ -146,8 +173,8 @@ def test_training_with_rule_features(tmp_path):
     from parstag.training.trainer import train
 
     quotes = corpus("quotes", "quotes.jsonl", "quotes.jsonl", types=["ORG"], reader="jsonl")
-    sets = ("tasks=[ner, quotes]", "model.rule_features=true", "optim.epochs=3")
-    cfg = train_config(tmp_path, *sets, "model.rule_feature_dropout=0", corpora=[quotes])
+    sets = ("tasks=[ner, quotes]", "model.rule_features=input", "optim.epochs=3")
+    cfg = train_config(tmp_path, *sets, "model.rule_feature_dropout=0", "model.quote_min_score=0.8", corpora=[quotes])
     splits = load_splits(cfg)
     train_tags = splits.train[0].dataset["rule_tags"]
     assert splits.dev[0].dataset["rule_tags"] == train_tags and any(t != "O" for s in train_tags for t in s)
@@ -158,9 +185,14 @@ def test_training_with_rule_features(tmp_path):
     train(cfg)
     model = load_model(Path(cfg.output_dir) / "model")
     assert uses_rule_features(model.config) and float(model.rule_embeddings.weight.detach().abs().sum()) > 0
-    assert Tagger.from_pretrained(Path(cfg.output_dir) / "model", device="cpu").predictor.rule_features
+    tagger = Tagger.from_pretrained(Path(cfg.output_dir) / "model", device="cpu")
+    assert tagger.predictor.rule_features and tagger.quote_min_score == 0.8  # travels with the checkpoint
     with pytest.raises(ConfigError, match="model.rule_features"):
-        train_config(tmp_path, "model.rule_features=true", corpora=[quotes])  # tasks: ner only
+        train_config(tmp_path, "model.rule_features=head", corpora=[quotes])  # tasks: ner only
+    with pytest.raises(ConfigError, match="model.quote_min_score"):
+        train_config(tmp_path, "model.quote_min_score=0.5", corpora=[quotes])  # no quote head, no quote scores
+    with pytest.raises(ConfigError, match="at most 1"):
+        train_config(tmp_path, *sets, "model.quote_min_score=2", corpora=[quotes])
 
 
 def test_an_int8_export_keeps_the_feature(trained_like, tmp_path):

@@ -222,3 +222,26 @@ def test_quote_source_head_rules_or_none(tmp_path, model_dir):
     head = Tagger.from_pretrained(save(random_model(seed=5, quotes=True), tmp_path / "q"), device="cpu")
     assert head.quote_source == "model" and "_quote_roles" in head(text)
     assert Tagger.from_pretrained(tmp_path / "q", device="cpu", quotes="rules")(text)["quotes"] != []
+
+
+def test_quote_min_score_from_the_checkpoint_or_the_caller(tmp_path, monkeypatch):
+    import parstag.inference.quotes as quotes_module
+
+    seen = []
+    real = quotes_module.link_quotes
+    monkeypatch.setattr(quotes_module, "link_quotes",
+                        lambda *a, min_score=0.0, **k: seen.append(min_score) or real(*a, min_score=min_score, **k))
+    text = "وزیر نیرو گفت: مصرف برق در تابستان رکورد زد."
+    model = random_model(seed=5, quotes=True)
+    tagger = Tagger.from_pretrained(save(model, tmp_path / "q"), device="cpu")
+    tagger(text)
+    assert tagger.quote_min_score == 0.0 and seen == [0.0]
+    Tagger.from_pretrained(tmp_path / "q", device="cpu", quote_min_score=0.4)(text)
+    assert seen[-1] == 0.4
+    model.config.quote_min_score = 0.9  # saved with the checkpoint: the tagger's default for it
+    save(model, tmp_path / "q2")
+    Tagger.from_pretrained(tmp_path / "q2", device="cpu")(text)
+    assert seen[-1] == 0.9
+    assert Tagger.from_pretrained(tmp_path / "q2", device="cpu", quote_min_score=0).quote_min_score == 0.0
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Tagger.from_pretrained(tmp_path / "q", device="cpu", quote_min_score=1.5)

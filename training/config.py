@@ -51,10 +51,14 @@ class ModelConfig:
     )
     tokenizer: str | None = _f(None, "tokenizer path when it is not stored with the model")
     from_scratch: FromScratchConfig | None = _f(None, "train a small randomly initialised BERT instead")
-    rule_features: bool = _f(False, "feed the rule annotator's quote-role tags to the encoder as an input feature, "
-                                    "so the quote head learns where to depart from the rules (needs tasks: quotes)")
+    rule_features: str = _f("none", "feed the rule annotator's quote-role tags to the model, so the quote head learns "
+                                    "where to depart from the rules: 'input' adds them to the word embeddings (both "
+                                    "heads see them), 'head' to the encoder's output for the quote head only; needs "
+                                    "tasks: quotes", choices=("none", "input", "head"))
     rule_feature_dropout: float = _f(0.3, "with rule_features: share of training sentences shown without them, "
                                           "so the model also learns from the text alone", min=0.0)
+    quote_min_score: float = _f(0.0, "saved with the checkpoint: the tagger drops the model's quotes scoring below it "
+                                     "(mean probability of the quote's pieces, cue and speaker); 0 keeps all", min=0.0)
 
 
 @dataclass
@@ -282,10 +286,14 @@ def _validate(cfg: TrainConfig, source: str) -> None:
         for t in types_ or []:
             if t not in ENTITY_TYPES:
                 raise err(kind, f"unknown entity type {t!r}{_suggest(t, ENTITY_TYPES)}")
-    if cfg.model.rule_features and "quotes" not in cfg.tasks:
+    if cfg.model.rule_features != "none" and "quotes" not in cfg.tasks:
         raise err("model.rule_features", "the feature is the quote roles' tag set: add quotes to tasks")
     if cfg.model.rule_feature_dropout > 1.0:
         raise err("model.rule_feature_dropout", "a fraction: at most 1")
+    if cfg.model.quote_min_score > 1.0:
+        raise err("model.quote_min_score", "a probability: at most 1")
+    if cfg.model.quote_min_score > 0 and "quotes" not in cfg.tasks:
+        raise err("model.quote_min_score", "only the quote head's quotes have a score: add quotes to tasks")
     for i, c in enumerate(cfg.data.corpora):
         if c.keep_unlabelled > 1.0:
             raise err(f"data.corpora.{i}.keep_unlabelled", "a fraction: at most 1")

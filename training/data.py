@@ -6,7 +6,7 @@
   masked out of its loss, never taught as "O").  A corpus's training split is shaped as its config
   says: ``keep_unlabelled`` (a seeded share of the sentences without any span: silver data is mostly
   narration) and ``repeat`` (a small hand-annotated set beside large silver data).  With
-  ``model.rule_features`` each sentence also gets the rules' quote-role tags (``rule_tags``; a seeded
+  ``model.rule_features`` (input or head) each sentence also gets the rules' quote-role tags (``rule_tags``; a seeded
   ``rule_feature_dropout`` share of the training sentences blanked).
 * :func:`encode` normalises each word (``Normalizer.normalize_word``), tokenises with
   ``is_split_into_words=True``, aligns word labels to pieces with ``alignment.align_labels`` and keeps
@@ -178,7 +178,7 @@ def load_splits(cfg: TrainConfig, fold: int | None = None, *, with_test: bool = 
     With ``model.rule_features`` every sentence gets its ``rule_tags``, and the training sentences a
     seeded ``model.rule_feature_dropout`` share of them blanked (all O)."""
     splits = Splits()
-    features = cfg.model.rule_features
+    features = cfg.model.rule_features != "none"
     for spec in cfg.data.corpora:
         if spec.train:
             train, annotated = _read(spec, spec.train, fold, features)

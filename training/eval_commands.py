@@ -46,6 +46,8 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--errors", type=int, default=20, help="error sentences sampled per data set (default 20)")
     p.add_argument("--all-types", action="store_true",
                    help="also score predicted types the data does not annotate (default: set them to O)")
+    p.add_argument("--quote-min-score", type=float, metavar="P",
+                   help="quote gold: drop the model's quotes scoring below P (default: the model's own setting)")
     p.set_defaults(func=run_evaluate)
     return p
 
@@ -57,7 +59,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     evaluation = evaluate_model(
         args.model, args.data, folds=args.folds, fmt=args.format, batch_size=args.batch_size,
         device=args.device, max_length=args.max_length, history=args.history, errors=args.errors,
-        all_types=args.all_types,
+        all_types=args.all_types, quote_min_score=args.quote_min_score,
     )  # fmt: skip
     written = write_report(evaluation, args.out)
     for entry in evaluation.report["ner"]:

@@ -68,11 +68,13 @@ def build_model(cfg: TrainConfig, tokenizer, ner_labels: list[str], quote_labels
         )  # fmt: skip
         if quote_labels:
             config.quote_labels = quote_labels
-        config.rule_features = cfg.model.rule_features
+        config.rule_features = None if cfg.model.rule_features == "none" else cfg.model.rule_features
+        config.quote_min_score = cfg.model.quote_min_score or None
         return ParstagForTokenClassification(config)
     config = AutoConfig.from_pretrained(cfg.model.model_name_or_path, **labels)
     config.quote_labels = quote_labels or None
-    config.rule_features = cfg.model.rule_features
+    config.rule_features = None if cfg.model.rule_features == "none" else cfg.model.rule_features
+    config.quote_min_score = cfg.model.quote_min_score or None
     return ParstagForTokenClassification.from_pretrained(cfg.model.model_name_or_path, config=config)
 
 
