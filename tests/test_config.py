@@ -69,6 +69,8 @@ def test_unknown_key_names_key_file_and_suggestion(tmp_path, text, message):
         ("output_dir: [a]", ["'output_dir'", "a string"]),
         ("data: {corpora: [{name: peyma, repeat: 0}]}", ["'data.corpora.0.repeat'", ">= 1"]),
         ("data: {corpora: [{name: peyma, keep_unlabelled: 1.5}]}", ["'data.corpora.0.keep_unlabelled'", "at most 1"]),
+        ("model: {rule_feature_dropout: 1.5}", ["'model.rule_feature_dropout'", "at most 1"]),
+        ("model: {quote_min_score: -0.1}", ["'model.quote_min_score'", ">= 0"]),
         ("- a\n- b", ["must be a mapping"]),
     ],
 )  # fmt: skip

@@ -26,8 +26,8 @@ import yaml
 from parstag.inference.labels import ENTITY_TYPES
 
 
-def _f(default: Any = dataclasses.MISSING, help: str = "", *, choices=None, min=None, factory=None):
-    meta = {"help": help, "choices": choices, "min": min}
+def _f(default: Any = dataclasses.MISSING, help: str = "", *, choices=None, min=None, max=None, factory=None):
+    meta = {"help": help, "choices": choices, "min": min, "max": max}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -56,9 +56,9 @@ class ModelConfig:
                                     "heads see them), 'head' to the encoder's output for the quote head only; needs "
                                     "tasks: quotes", choices=("none", "input", "head"))
     rule_feature_dropout: float = _f(0.3, "with rule_features: share of training sentences shown without them, "
-                                          "so the model also learns from the text alone", min=0.0)
+                                          "so the model also learns from the text alone", min=0.0, max=1.0)
     quote_min_score: float = _f(0.0, "saved with the checkpoint: the tagger drops the model's quotes scoring below it "
-                                     "(mean probability of the quote's pieces, cue and speaker); 0 keeps all", min=0.0)
+                                     "(mean probability of the quote's pieces, cue and speaker); 0 keeps all", min=0.0, max=1.0)
 
 
 @dataclass
@@ -72,7 +72,7 @@ class CorpusSpec:
     repeat: int = _f(1, "train on this corpus's train split N times per epoch (a small hand-annotated set beside "
                         "large silver data)", min=1)
     keep_unlabelled: float = _f(1.0, "keep this fraction (seeded) of the train sentences that carry no span at all "
-                                     "(no entity, no quote role); 1 keeps all", min=0.0)
+                                     "(no entity, no quote role); 1 keeps all", min=0.0, max=1.0)
 
 
 @dataclass
@@ -250,6 +250,8 @@ def _convert(value: Any, tp, key: str, meta: dict, source: str):
         raise bad("one of " + ", ".join(choices), _suggest(str(out), choices))
     if meta.get("min") is not None and out < meta["min"]:
         raise bad(f">= {meta['min']}")
+    if meta.get("max") is not None and out > meta["max"]:
+        raise bad(f"at most {meta['max']:g}")
     return out
 
 
@@ -288,15 +290,8 @@ def _validate(cfg: TrainConfig, source: str) -> None:
                 raise err(kind, f"unknown entity type {t!r}{_suggest(t, ENTITY_TYPES)}")
     if cfg.model.rule_features != "none" and "quotes" not in cfg.tasks:
         raise err("model.rule_features", "the feature is the quote roles' tag set: add quotes to tasks")
-    if cfg.model.rule_feature_dropout > 1.0:
-        raise err("model.rule_feature_dropout", "a fraction: at most 1")
-    if cfg.model.quote_min_score > 1.0:
-        raise err("model.quote_min_score", "a probability: at most 1")
     if cfg.model.quote_min_score > 0 and "quotes" not in cfg.tasks:
         raise err("model.quote_min_score", "only the quote head's quotes have a score: add quotes to tasks")
-    for i, c in enumerate(cfg.data.corpora):
-        if c.keep_unlabelled > 1.0:
-            raise err(f"data.corpora.{i}.keep_unlabelled", "a fraction: at most 1")
     if not any(c.train for c in cfg.data.corpora):
         raise err("data.corpora", "no corpus has a train split")
     if cfg.data.dev_fraction >= 1.0:
