@@ -136,7 +136,7 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     from parstag.inference.export import quantize_dynamic_int8
-    from parstag.inference.segment import split_sentences, tokenize_words
+    from parstag.inference.segment import join_words, split_sentences, tokenize_words
     from parstag.inference.tagger import Tagger
 
     articles = load_articles(args.articles)
@@ -200,10 +200,7 @@ def main() -> int:
     ]
     pipe_spans, ours = set(), set()
     for (a, i, words), ents in zip(flat, first([w for _, _, w in flat], is_split_into_words=True)):
-        starts, pos = [], 0
-        for w in words:
-            starts.append(pos)
-            pos += len(w) + 1
+        starts = [ws for ws, _ in join_words(words)[1]]
         for e in ents:
             first_w = bisect.bisect_right(starts, e["start"]) - 1
             last_w = bisect.bisect_right(starts, e["end"] - 1) - 1

@@ -76,8 +76,6 @@ def rule_word_tags(text: str, words: Sequence[tuple[int, int]]) -> list[str]:
 def sentence_rule_tags(words: Sequence[str]) -> list[str]:
     """The rules' tags for one sentence given only as words (a corpus sentence): the rules read
     ``" ".join(words)``."""
-    offsets, pos = [], 0
-    for w in words:
-        offsets.append((pos, pos + len(w)))
-        pos += len(w) + 1
-    return rule_word_tags(" ".join(words), offsets)
+    from .segment import join_words
+
+    return rule_word_tags(*join_words(words))

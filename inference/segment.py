@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
 # Character classes of the scanner.
@@ -149,6 +150,16 @@ def tokenize_words(text: str, start: int = 0, end: int | None = None) -> list[tu
         # Exactly the words of the slice, as if it were the whole text (no look-behind past its start).
         return [(s + start, e + start) for s, e in _words(text[start:end])]
     return _words(text)
+
+
+def join_words(words: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    """A sentence given only as words (a corpus row) as text: ``" ".join(words)`` and each word's
+    ``(start, end)`` in it."""
+    spans, pos = [], 0
+    for w in words:
+        spans.append((pos, pos + len(w)))
+        pos += len(w) + 1
+    return " ".join(words), spans
 
 
 def _words(text: str) -> list[tuple[int, int]]:

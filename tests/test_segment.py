@@ -222,3 +222,13 @@ def test_segmentation_properties(text, data):
         n_words += len([w for w in spans if a <= w[0] and w[1] <= b])
         assert "\n" not in text[a:b]  # a line break always ends a sentence
     assert n_words == len(spans)
+
+
+def test_join_words_gives_each_words_offsets():
+    from parstag.inference.segment import join_words
+
+    words = ["می‌گوید", "«سلام»", "۱۲", "ها"]
+    text, spans = join_words(words)
+    assert text == "می‌گوید «سلام» ۱۲ ها"
+    assert [text[s:e] for s, e in spans] == words
+    assert join_words([]) == ("", [])

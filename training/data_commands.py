@@ -298,6 +298,7 @@ def write_corpus_silver(name: str, split: str, out: str | os.PathLike, fold: int
     from parstag.inference.fileio import write_text_atomic
     from parstag.inference.labels import spans_from_tags
     from parstag.inference.quote_rules import silver_records
+    from parstag.inference.segment import join_words
 
     from .corpora import CorpusError, load_corpus
 
@@ -308,13 +309,9 @@ def write_corpus_silver(name: str, split: str, out: str | os.PathLike, fold: int
     for n, (tokens, tags) in tqdm(rows, total=len(ds), desc="silver", unit="sent", file=sys.stderr,
                                   disable=not progress, mininterval=0.5):  # fmt: skip
         counts["read"] += 1
-        starts, pos = [], 0
-        for tok in tokens:
-            starts.append(pos)
-            pos += len(tok) + 1
-        text = " ".join(tokens)
-        ents = [{"type": t, "start": starts[a], "end": starts[b - 1] + len(tokens[b - 1]),
-                 "text": text[starts[a]:starts[b - 1] + len(tokens[b - 1])]} for t, a, b in spans_from_tags(tags)]
+        text, words = join_words(tokens)
+        ents = [{"type": t, "start": words[a][0], "end": words[b - 1][1], "text": text[words[a][0]:words[b - 1][1]]}
+                for t, a, b in spans_from_tags(tags)]
         rid = f"{name}-{split}{f'-fold{fold}' if fold else ''}-{n:05d}"
         (record,) = silver_records([(rid, text)], source=name, entities_of=lambda _t, e=ents: e)
         if not _on_word_boundaries(record):

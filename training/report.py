@@ -22,6 +22,7 @@ from pathlib import Path
 from parstag.inference.html_view import Mark, legend_html, page, render_marked_text, style_rules, type_class, type_colour
 from parstag.inference.fileio import write_text_atomic
 from parstag.inference.labels import ENTITY_TYPES
+from parstag.inference.segment import join_words
 
 from .quote_report import html_quotes, md_quotes
 
@@ -312,12 +313,8 @@ def _html_confusion(c: dict) -> str:
 
 def _html_sentence(tokens: Sequence[str], spans, other) -> str:
     """The sentence right-to-left with ``spans`` highlighted; spans absent from ``other`` are outlined."""
-    starts, pos = [], 0
-    for t in tokens:
-        starts.append(pos)
-        pos += len(t) + 1
-    text = " ".join(tokens)
-    marks = [Mark(starts[s], starts[e - 1] + len(tokens[e - 1]), "ent",
+    text, words = join_words(tokens)
+    marks = [Mark(words[s][0], words[e - 1][1], "ent",
                   f"ent {type_class(t)}" + ("" if [t, s, e] in other else " bad"),
                   (("data-label", t),)) for t, s, e in spans]  # fmt: skip
     return f'<div class="sample" dir="rtl">{render_marked_text(text, marks)}</div>'
