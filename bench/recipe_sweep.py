@@ -44,14 +44,13 @@ def parse_variant(spec: str) -> tuple[str, list[str]]:
 
 
 def score(model: Path, gold: Path, device: str) -> dict:
-    from parstag.inference.tagger import Tagger
     from parstag.training.quote_eval import load_records, score_quotes
+    from parstag.training.quote_report import predict_quotes
 
     records = load_records(gold)
-    tagger = Tagger.from_pretrained(str(model), device=device)
-    if tagger.quote_source != "model":
+    has_head, pred, _, _ = predict_quotes(str(model), records, device=device)
+    if not has_head:
         return {}
-    pred = {r["id"]: r["quotes"] for r in tagger.stream({"id": x["id"], "text": x["text"]} for x in records)}
     s = score_quotes(records, pred)
     return {
         "quote_f1_50": round(100 * s["quote_50"]["f1"], 1),
