@@ -66,16 +66,19 @@ def build_model(cfg: TrainConfig, tokenizer, ner_labels: list[str], quote_labels
             max_position_embeddings=s.max_position, hidden_dropout_prob=s.dropout,
             attention_probs_dropout_prob=s.dropout, pad_token_id=tokenizer.pad_token_id, **labels,
         )  # fmt: skip
-        if quote_labels:
-            config.quote_labels = quote_labels
-        config.rule_features = None if cfg.model.rule_features == "none" else cfg.model.rule_features
-        config.quote_min_score = cfg.model.quote_min_score or None
-        return ParstagForTokenClassification(config)
+        return ParstagForTokenClassification(_with_settings(config, cfg, quote_labels))
     config = AutoConfig.from_pretrained(cfg.model.model_name_or_path, **labels)
+    return ParstagForTokenClassification.from_pretrained(cfg.model.model_name_or_path,
+                                                         config=_with_settings(config, cfg, quote_labels))
+
+
+def _with_settings(config, cfg: TrainConfig, quote_labels: list[str] | None):
+    """What travels with the checkpoint beside the NER labels: the quote head's labels, where the model
+    takes the rules' tags, the tagger's quote score threshold (None: not set)."""
     config.quote_labels = quote_labels or None
     config.rule_features = None if cfg.model.rule_features == "none" else cfg.model.rule_features
     config.quote_min_score = cfg.model.quote_min_score or None
-    return ParstagForTokenClassification.from_pretrained(cfg.model.model_name_or_path, config=config)
+    return config
 
 
 def make_optimizer(model, cfg: TrainConfig) -> torch.optim.Optimizer:
