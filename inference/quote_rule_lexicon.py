@@ -85,15 +85,22 @@ _NOT_SPEAKER_HEAD = frozenset("یادداشت منبع عکس گزارش ترج�
 
 def _mark_regions(text: str) -> list[tuple[int, int]]:
     """Content ranges inside quotation marks: «» nested, "" and “” paired; a mark opened after a colon and
-    not closed in its paragraph may close in a later one (interview quotes, guidelines 3.3)."""
-    out, stack = [], []
+    not closed in its paragraph may close in a later one (interview quotes, guidelines 3.3).  A « that is
+    never closed encloses nothing: the pairs after it are regions of their own, not nested inside it."""
+    out, pairs, stack = [], [], []
     for i, ch in enumerate(text):
         if ch == "«":
             stack.append(i)
         elif ch == "»" and stack:
-            s = stack.pop()
-            if not stack:
-                out.append((s + 1, i))
+            pairs.append((stack.pop(), i))
+    # The stack pairs each » with the nearest open «, so a « left open at the end was never paired and
+    # sits below every pair opened after it; counting nesting only among pairs keeps one forgotten »
+    # (fars-1-0196) from swallowing every later quote of the article.
+    end = -1
+    for s, e in sorted(pairs):
+        if e > end:  # not inside an earlier pair (pairs never cross)
+            out.append((s + 1, e))
+            end = e
     for op, cl in (('"', '"'), ("“", "”")):
         i = text.find(op)
         while i != -1:

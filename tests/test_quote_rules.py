@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from parstag.inference.quote_rule_lexicon import _mark_regions
 from parstag.inference.quote_rules import _unstretch, annotate_quotes, article_text, rule_role_spans, silver_records
 
 
@@ -260,6 +261,20 @@ def test_odd_inputs_never_break_the_rules():
     alphabet = list('وی گفت: «» "،.؟\nبا بیان اینکه افزود به گفته الف ب\u200c')
     for _ in range(300):
         quotes_of("".join(rng.choice(alphabet) for _ in range(rng.randrange(60))))
+
+
+def test_a_mark_never_closed_does_not_swallow_the_later_quotes():
+    # fars-1-0196: one » forgotten; the pairs after the open « are quotes of their own, not nested inside it,
+    # so the next quote stops at its closing mark instead of running on to the end of the paragraph.
+    text = ("هومن می‌گوید: «باز برنامه دارید؟ بیایید که یک تخفیف به شما بدهم. دو نفر به مغازه می‌روند.\n"
+            "مادر با لبخند می‌گوید: «دست شما درد نکند.» ولی وقتی میوه‌ها را می‌بیند کمی مکث می‌کند.")
+    a, b = quotes_of(text)
+    assert brief(a)[:3] == ("هومن", "می‌گوید", "باز برنامه دارید؟ بیایید که یک تخفیف به شما بدهم. دو نفر به مغازه می‌روند.")
+    assert brief(b)[:3] == ("مادر", "می‌گوید", "دست شما درد نکند.")
+    assert [text[s:e] for s, e in _mark_regions(text)] == ["دست شما درد نکند."]
+    # Pairs still nest, and a pair still spans paragraphs (guidelines 3.3).
+    text = "او گفت: «ما «مارکو روبیو» را دیدیم.\nبعد رفتیم.»"
+    assert [text[s:e] for s, e in _mark_regions(text)] == ["ما «مارکو روبیو» را دیدیم.\nبعد رفتیم."]
 
 
 def test_marked_complement_of_a_naming_verb_is_a_direct_quote():
