@@ -62,6 +62,9 @@ def add_tag_parser(subparsers) -> argparse.ArgumentParser:
                         "(default auto: the head if the model has one, else the rules)")
     p.add_argument("--quote-min-score", type=float, metavar="P",
                    help="drop the model's quotes scoring below P (default: the model's own quote_min_score, else 0)")
+    p.add_argument("--own-quote-min-score", type=float, metavar="P",
+                   help="a model that reads the rules' tags: also drop its quotes the rules did not find scoring "
+                        "below P (default: the model's own own_quote_min_score, else none)")
     p.add_argument("--resume", action="store_true", help="keep the records already in --out, skip their ids")
     p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
@@ -201,7 +204,8 @@ def run_tag(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     tagger = Tagger.from_pretrained(args.model, device=args.device, batch_size=args.batch_size, quantize=args.quantize,
-                                    quotes=args.quotes, quote_min_score=args.quote_min_score)  # fmt: skip
+                                    quotes=args.quotes, quote_min_score=args.quote_min_score,
+                                    own_quote_min_score=args.own_quote_min_score)  # fmt: skip
     source = {"model": "the model's quote head", "rules": "the rule annotator", "none": "nowhere (--quotes none)"}
     print(f"parstag tag: quotes from {source[tagger.quote_source]}", file=sys.stderr)
     progress = tqdm(desc="tagging", unit="art", file=sys.stderr, disable=args.no_progress, mininterval=0.5)

@@ -40,6 +40,10 @@ QUOTE_SOURCES = ("auto", "model", "rules", "none")
 #: ``config.quote_min_score`` on a saved model: the tagger's default ``quote_min_score`` for it (a model
 #: that reads the rules' tags scores the quotes the rules do not see lower: docs/quotes.md).
 QUOTE_MIN_SCORE_KEY = "quote_min_score"
+#: ``config.own_quote_min_score``: the tagger's default bar for a quote the rules did not find (a model that
+#: reads the rules' tags copies the rules' quotes and adds a few of its own, most of them wrong unless very
+#: sure: docs/quotes.md); absent or None: ``quote_min_score`` for every quote.
+OWN_QUOTE_MIN_SCORE_KEY = "own_quote_min_score"
 
 
 def _fits(etype: str, want: str | None) -> bool:  # countries speak for governments: LOC fits an ORG description
@@ -210,7 +214,9 @@ def _kind(text: str, q: dict, cue: dict | None, speaker: dict | None) -> str:
 
 
 def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] = (),
-                sentences: Sequence[tuple[int, int]] | None = None, min_score: float = 0.0) -> list[Quote]:
+                sentences: Sequence[tuple[int, int]] | None = None, min_score: float = 0.0,
+                rule_quotes: Sequence[tuple[int, int]] | None = None,
+                own_min_score: float | None = None) -> list[Quote]:
     """Link role spans into quotes.
 
     role_spans: ``[{"label": "QUOTE"|"SPEAKER"|"CUE", "start", "end", "score"?}]`` (offsets into ``text``).
@@ -219,6 +225,8 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
         colon quote crosses them, a cue and its subject do not), so the argument changes nothing.
     min_score: quotes whose score (the mean of their QUOTE pieces', cue's and speaker's scores) is below it
         are dropped before they can pass their speaker on to the next quote.
+    rule_quotes, own_min_score: the character ranges the rule annotator tags QUOTE; a quote less than half
+        inside them is the model's own and needs ``own_min_score`` too (None: no such bar).
     Returns quotes in text order: ``{"quote", "speaker", "cue", "speaker_entity", "kind", "score"}``.
     """
     del sentences  # see the docstring
@@ -262,7 +270,8 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
             continue  # content nobody is said to have said (a headline, a stray piece), a fragment, a topic
         scores = q["scores"] + [x["score"] for x in (cue, speaker) if x is not None]
         score = sum(scores) / len(scores)
-        if score < min_score:
+        if score < min_score or (own_min_score is not None and score < own_min_score and rule_quotes is not None
+                                 and 2 * _covered(q["start"], q["end"], rule_quotes) < q["end"] - q["start"]):
             continue  # the tagger is unsure: a spurious quote costs more than a missed one (docs/quotes.md)
         out.append({
             "quote": make_span(text, q["start"], q["end"]),
@@ -279,6 +288,11 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
             history.append(entity)  # None marks an anonymous speaker
     _forward_names(text, out)
     return out
+
+
+def _covered(start: int, end: int, ranges: Sequence[tuple[int, int]]) -> int:
+    """Characters of [start, end) inside ``ranges`` (which do not overlap each other)."""
+    return sum(max(0, min(end, e) - max(start, s)) for s, e in ranges)
 
 
 def _forward_names(text: str, out: list[Quote]) -> None:

@@ -22,7 +22,8 @@ role spans are kept in ``"_quote_roles"`` (internal: underscore keys are not wri
 linked by ``quotes.link_quotes``; with "rules" (the default for an NER-only model) the rule annotator
 ``quote_rules.annotate_quotes`` finds them, naming speakers from the model's entities; "none": empty.
 The model's quotes scoring below ``quote_min_score`` (default: the checkpoint's ``config.quote_min_score``,
-else 0) are dropped.
+else 0) are dropped; with a model that reads the rules' tags, so are its quotes the rules did not find
+scoring below ``own_quote_min_score`` (default: the checkpoint's ``config.own_quote_min_score``, else none).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ import torch
 
 from .labels import spans_from_tags
 from .predict import WordPredictor
-from .quotes import QUOTE_MIN_SCORE_KEY, QUOTE_SOURCES
-from .rule_features import rule_word_tags
+from .quotes import OWN_QUOTE_MIN_SCORE_KEY, QUOTE_MIN_SCORE_KEY, QUOTE_SOURCES
+from .rule_features import rule_word_tags, uses_rule_features
 from .segment import split_sentences, tokenize_words
 
 QUANTIZE_MODES = (None, "dynamic-int8")
@@ -79,6 +80,7 @@ class Tagger:
         quantize: str | None = None,
         quotes: str = "auto",
         quote_min_score: float | None = None,
+        own_quote_min_score: float | None = None,
         **predictor_options: Any,
     ):
         if quotes not in QUOTE_SOURCES:
@@ -94,6 +96,17 @@ class Tagger:
             raise ValueError(f"quote_min_score is a probability: between 0 and 1, not {quote_min_score!r}")
         #: Quotes of the model's head scoring below this are dropped (``quotes.link_quotes``).
         self.quote_min_score = float(quote_min_score)
+        reads_rules = uses_rule_features(model.config)
+        if own_quote_min_score is None:
+            own_quote_min_score = getattr(model.config, OWN_QUOTE_MIN_SCORE_KEY, None) if reads_rules else None
+        elif not reads_rules:
+            raise ValueError("own_quote_min_score is a bar for quotes the rules did not find: it needs a model "
+                             "trained with rule_features")
+        if own_quote_min_score is not None and not 0.0 <= float(own_quote_min_score) <= 1.0:
+            raise ValueError(f"own_quote_min_score is a probability: between 0 and 1, not {own_quote_min_score!r}")
+        #: Quotes the rules did not find (less than half inside their QUOTE tags) scoring below this are
+        #: dropped too; None: no such bar.
+        self.own_quote_min_score = None if own_quote_min_score is None else float(own_quote_min_score)
         if quantize not in QUANTIZE_MODES:
             if quantize == "onnx-int8":
                 raise ValueError(
@@ -206,19 +219,22 @@ class Tagger:
         for art_id, text in chunk:
             sentences = split_sentences(text)
             spans = [tokenize_words(text, s, e) for s, e in sentences]
-            docs.append((art_id, text, sentences, spans))
+            rule_quotes = None
             words.extend([text[a:b] for a, b in ws] for ws in spans)
             if self.predictor.rule_features:  # the rules read the whole article: a colon quote crosses sentences
-                flat = rule_word_tags(text, [w for ws in spans for w in ws])
+                flat_words = [w for ws in spans for w in ws]
+                flat = rule_word_tags(text, flat_words)
                 at = 0
                 for ws in spans:
                     rule_tags.append(flat[at:at + len(ws)])
                     at += len(ws)
+                rule_quotes = _quote_runs(flat_words, flat)
+            docs.append((art_id, text, sentences, spans, rule_quotes))
         predictions = iter(self.predictor.predict(words, rule_tags) if self.predictor.rule_features
                            else self.predictor.predict(words))
 
         results = []
-        for art_id, text, sentences, spans in docs:
+        for art_id, text, sentences, spans, rule_quotes in docs:
             entities, roles = [], []
             for ws in spans:
                 pred = next(predictions)
@@ -246,10 +262,24 @@ class Tagger:
                 from .quotes import link_quotes
 
                 result["_quote_roles"] = roles
-                result["quotes"] = link_quotes(text, roles, entities, sentences, min_score=self.quote_min_score)
+                result["quotes"] = link_quotes(text, roles, entities, sentences, min_score=self.quote_min_score,
+                                               rule_quotes=rule_quotes, own_min_score=self.own_quote_min_score)
             elif self.quote_source == "rules":
                 from .quote_rules import annotate_quotes
 
                 result["quotes"] = annotate_quotes(text, entities)
             results.append(result)
         return results
+
+
+def _quote_runs(words: list[tuple[int, int]], tags: list[str]) -> list[tuple[int, int]]:
+    """Character ranges of the runs of words the rules tag QUOTE (a B- starts a new one)."""
+    runs: list[tuple[int, int]] = []
+    inside = False
+    for (s, e), tag in zip(words, tags):
+        if tag == "I-QUOTE" and inside:
+            runs[-1] = (runs[-1][0], e)
+        elif tag in ("B-QUOTE", "I-QUOTE"):
+            runs.append((s, e))
+        inside = tag in ("B-QUOTE", "I-QUOTE")
+    return runs

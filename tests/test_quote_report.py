@@ -59,6 +59,22 @@ def test_quote_head_model_is_scored_next_to_the_baseline(tmp_path):
     assert "| metric | model | rule baseline |" in md and NO_HEAD not in md
 
 
+def test_evaluate_passes_both_quote_thresholds_and_reports_them(tmp_path):
+    gold_path = _gold(tmp_path)
+    model_dir = save(random_model(quotes=True, rule_features="head"), tmp_path / "model")
+    out = tmp_path / "out"
+    assert main(["evaluate", "--model", str(model_dir), "--data", str(gold_path), "--out", str(out), "--device", "cpu",
+                 "--quote-min-score", "0.5", "--own-quote-min-score", "0.9"]) == 0  # fmt: skip
+    q = json.loads((out / "report.json").read_text("utf-8"))["quotes"]
+    assert (q["quote_min_score"], q["own_quote_min_score"]) == (0.5, 0.9)
+    md = (out / "report.md").read_text("utf-8")
+    assert "quotes scoring below 0.5 dropped; quotes the rules did not find scoring below 0.9 dropped" in md
+    # Not set and not in the checkpoint: no such bar, and the report says nothing of it.
+    q = evaluate_model(str(model_dir), [str(gold_path)], device="cpu", quote_min_score=0.5).report["quotes"]
+    assert q["own_quote_min_score"] is None and "did not find" not in rep.render_markdown(
+        {"model": "m", "created": "now", "scheme": "s", "ner": [], "history": [], "quotes": q})
+
+
 def test_quote_data_detection(tmp_path):
     gold_path = _gold(tmp_path)
     ner = tmp_path / "ner.jsonl"

@@ -342,3 +342,27 @@ def test_quotes_below_min_score_are_dropped_and_pass_nothing_on():
     assert link_quotes(text, roles, ents, min_score=0.73) == kept  # at the threshold: kept
     # The first quote dropped: the cue-less paragraph after it has nobody to continue, so it goes too.
     assert link_quotes(text, roles, ents, min_score=0.8) == []
+
+
+def test_quotes_the_rules_did_not_find_need_the_own_bar():
+    text = "علی دایی گفت: بازی سختی بود.\nوزیر ورزش گفت: بودجه کافی نیست."
+    first, second = "بازی سختی بود.", "بودجه کافی نیست."
+    roles = [span(text, "علی دایی", "SPEAKER"), span(text, "وزیر ورزش", "SPEAKER")]
+    roles += [dict(span(text, "گفت", "CUE"), start=i, end=i + 3) for i in (9, text.index("گفت", 20))]
+    roles += [span(text, first, "QUOTE", score=0.85), span(text, second, "QUOTE", score=0.85)]  # quote score 0.95
+    ents = [ent(text, "علی دایی")]
+    both = link_quotes(text, roles, ents)
+    assert [q["quote"]["text"] for q in both] == [first, second] and both[0]["score"] == 0.95
+    s = text.index(second)
+    rules_first = [(text.index(first), text.index(first) + len(first))]  # the rules tagged only the first
+    only_first = link_quotes(text, roles, ents, rule_quotes=rules_first, own_min_score=0.96)
+    assert [q["quote"]["text"] for q in only_first] == [first]
+    assert link_quotes(text, roles, ents, rule_quotes=rules_first, own_min_score=0.95) == both  # at the bar: kept
+    # Half inside the rules' QUOTE characters counts as found by them; less than half does not.
+    half = [(s, s + (len(second) + 1) // 2)]
+    assert len(link_quotes(text, roles, ents, rule_quotes=rules_first + half, own_min_score=0.99)) == 2
+    less = [(s, s + len(second) // 2 - 1)]
+    assert len(link_quotes(text, roles, ents, rule_quotes=rules_first + less, own_min_score=0.99)) == 1
+    # No bar, or no rule ranges given (a text-only model): nothing more is dropped.
+    assert link_quotes(text, roles, ents, rule_quotes=[], own_min_score=None) == both
+    assert link_quotes(text, roles, ents, rule_quotes=None, own_min_score=0.99) == both

@@ -161,6 +161,31 @@ def test_the_tagger_gives_the_rules_the_whole_article(trained_like, monkeypatch)
     assert sentence_rule_tags(text.split(". ")[1].replace(".", " .").split()) == ["O"] * len(seen["tags"][1])
 
 
+def test_the_tagger_holds_quotes_the_rules_did_not_find_to_their_own_bar(trained_like, monkeypatch):
+    import parstag.inference.quotes as quotes_module
+    from parstag.inference.tagger import Tagger
+
+    seen = {}
+    real = quotes_module.link_quotes
+    monkeypatch.setattr(quotes_module, "link_quotes", lambda *a, **k: seen.update(k) or real(*a, **k))
+    tagger = Tagger(trained_like, tokenizer(), device="cpu")
+    tagger(TEXT)
+    assert tagger.own_quote_min_score is None and seen["own_min_score"] is None
+    # The linker gets the characters the rules tag QUOTE, as one run per quote.
+    assert [TEXT[s:e] for s, e in seen["rule_quotes"]] == ["مصرف برق رکورد زد."]
+    monkeypatch.setattr(trained_like.config, "own_quote_min_score", 0.97, raising=False)  # from the checkpoint
+    Tagger(trained_like, tokenizer(), device="cpu")(TEXT)
+    assert seen["own_min_score"] == 0.97
+    assert Tagger(trained_like, tokenizer(), device="cpu", own_quote_min_score=0.5).own_quote_min_score == 0.5
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        Tagger(trained_like, tokenizer(), device="cpu", own_quote_min_score=1.5)
+    text_only = random_model(seed=5, quotes=True)  # no rule tags: nothing tells its own quotes from the rules'
+    text_only.config.own_quote_min_score = 0.97
+    assert Tagger(text_only, tokenizer(), device="cpu").own_quote_min_score is None
+    with pytest.raises(ValueError, match="needs a model trained with rule_features"):
+        Tagger(text_only, tokenizer(), device="cpu", own_quote_min_score=0.9)
+
+
 def test_training_with_rule_features(tmp_path):
     """The config switch builds the embedding, fills ``rule_tags``/``rule_ids``, hides a seeded share, and
     the saved model carries ``rule_features`` so that the tagger feeds it."""
@@ -174,23 +199,36 @@ def test_training_with_rule_features(tmp_path):
 
     quotes = corpus("quotes", "quotes.jsonl", "quotes.jsonl", types=["ORG"], reader="jsonl")
     sets = ("tasks=[ner, quotes]", "model.rule_features=input", "optim.epochs=3")
-    cfg = train_config(tmp_path, *sets, "model.rule_feature_dropout=0", "model.quote_min_score=0.8", corpora=[quotes])
+    cfg = train_config(tmp_path, *sets, "model.rule_feature_dropout=0", "model.quote_min_score=0.8",
+                       "model.own_quote_min_score=0.95", corpora=[quotes])
     splits = load_splits(cfg)
     train_tags = splits.train[0].dataset["rule_tags"]
     assert splits.dev[0].dataset["rule_tags"] == train_tags and any(t != "O" for s in train_tags for t in s)
     hidden = load_splits(train_config(tmp_path, *sets, "model.rule_feature_dropout=1", corpora=[quotes]))
     assert all(t == "O" for s in hidden.train[0].dataset["rule_tags"] for t in s)
     assert hidden.dev[0].dataset["rule_tags"] == train_tags  # dev is shown as the tagger shows it
+    # A corpus's own share wins over the model's, either way (silver data: labels ARE the rules' tags).
+    own = load_splits(train_config(tmp_path, *sets, "model.rule_feature_dropout=0",
+                                   corpora=[dict(quotes, rule_feature_dropout=1)]))
+    assert all(t == "O" for s in own.train[0].dataset["rule_tags"] for t in s)
+    own = load_splits(train_config(tmp_path, *sets, "model.rule_feature_dropout=1",
+                                   corpora=[dict(quotes, rule_feature_dropout=0)]))
+    assert own.train[0].dataset["rule_tags"] == train_tags
+    with pytest.raises(ConfigError, match="rule_feature_dropout"):
+        train_config(tmp_path, *sets, corpora=[dict(quotes, rule_feature_dropout=1.5)])
 
     train(cfg)
     model = load_model(Path(cfg.output_dir) / "model")
     assert uses_rule_features(model.config) and float(model.rule_embeddings.weight.detach().abs().sum()) > 0
     tagger = Tagger.from_pretrained(Path(cfg.output_dir) / "model", device="cpu")
     assert tagger.predictor.rule_features and tagger.quote_min_score == 0.8  # travels with the checkpoint
+    assert tagger.own_quote_min_score == 0.95
     with pytest.raises(ConfigError, match="model.rule_features"):
         train_config(tmp_path, "model.rule_features=head", corpora=[quotes])  # tasks: ner only
     with pytest.raises(ConfigError, match="model.quote_min_score"):
         train_config(tmp_path, "model.quote_min_score=0.5", corpora=[quotes])  # no quote head, no quote scores
+    with pytest.raises(ConfigError, match="model.own_quote_min_score"):
+        train_config(tmp_path, "tasks=[ner, quotes]", "model.own_quote_min_score=0.9", corpora=[quotes])  # no rule tags
     with pytest.raises(ConfigError, match="at most 1"):
         train_config(tmp_path, *sets, "model.quote_min_score=2", corpora=[quotes])
 

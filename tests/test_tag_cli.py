@@ -158,6 +158,27 @@ def test_missing_input_is_an_error(model_dir, tmp_path):
         run(tmp_path / "nope.txt", "--model", model_dir, "--out", tmp_path / "o.jsonl")
 
 
+def test_quote_thresholds_on_the_command_line(model_dir, tmp_path, capsys, monkeypatch):
+    from parstag.inference.tagger import Tagger
+    from parstag.training.cli import main
+
+    f = tmp_path / "a.txt"
+    f.write_text(TEXT, encoding="utf-8")
+    reads_rules = save(random_model(seed=6, quotes=True, rule_features="head"), tmp_path / "rf")
+    made = []
+    real = Tagger.__init__
+    monkeypatch.setattr(Tagger, "__init__", lambda self, *a, **k: made.append(self) or real(self, *a, **k))
+    assert run(f, "--model", reads_rules, "--out", tmp_path / "o.jsonl", "--quote-min-score", "0.5",
+               "--own-quote-min-score", "0.9") == 0
+    assert (made[-1].quote_min_score, made[-1].own_quote_min_score) == (0.5, 0.9)
+    assert run(f, "--model", reads_rules, "--out", tmp_path / "o.jsonl") == 0  # the checkpoint's: none set
+    assert (made[-1].quote_min_score, made[-1].own_quote_min_score) == (0.0, None)
+    # An NER-only model has no own quotes to hold to a bar: one line, no traceback.
+    assert main(["tag", str(f), "--model", str(model_dir), "--out", str(tmp_path / "n.jsonl"),
+                 "--own-quote-min-score", "0.9"]) == 2
+    assert "error: own_quote_min_score is a bar for quotes the rules did not find" in capsys.readouterr().err
+
+
 def test_registered_in_the_parstag_command(model_dir, tmp_path):
     from parstag.training.cli import main
 

@@ -59,6 +59,10 @@ class ModelConfig:
                                           "so the model also learns from the text alone", min=0.0, max=1.0)
     quote_min_score: float = _f(0.0, "saved with the checkpoint: the tagger drops the model's quotes scoring below it "
                                      "(mean probability of the quote's pieces, cue and speaker); 0 keeps all", min=0.0, max=1.0)
+    own_quote_min_score: float | None = _f(None, "with rule_features, saved with the checkpoint: the tagger also drops "
+                                                 "the model's quotes that the rules did not find (less than half "
+                                                 "inside their QUOTE tags) scoring below it; null: no such bar",
+                                           min=0.0, max=1.0)
 
 
 @dataclass
@@ -73,6 +77,9 @@ class CorpusSpec:
                         "large silver data)", min=1)
     keep_unlabelled: float = _f(1.0, "keep this fraction (seeded) of the train sentences that carry no span at all "
                                      "(no entity, no quote role); 1 keeps all", min=0.0, max=1.0)
+    rule_feature_dropout: float | None = _f(None, "with model.rule_features: this corpus's own share of training "
+                                                  "sentences shown without the rules' tags (default: the model's); "
+                                                  "1 for silver data, whose labels are the rules' tags", min=0.0, max=1.0)
 
 
 @dataclass
@@ -292,6 +299,8 @@ def _validate(cfg: TrainConfig, source: str) -> None:
         raise err("model.rule_features", "the feature is the quote roles' tag set: add quotes to tasks")
     if cfg.model.quote_min_score > 0 and "quotes" not in cfg.tasks:
         raise err("model.quote_min_score", "only the quote head's quotes have a score: add quotes to tasks")
+    if cfg.model.own_quote_min_score is not None and cfg.model.rule_features == "none":
+        raise err("model.own_quote_min_score", "it is a bar for quotes the rules did not find: set model.rule_features")
     if not any(c.train for c in cfg.data.corpora):
         raise err("data.corpora", "no corpus has a train split")
     if cfg.data.dev_fraction >= 1.0:

@@ -176,7 +176,7 @@ def load_splits(cfg: TrainConfig, fold: int | None = None, *, with_test: bool = 
     """Train/dev(/test) parts of every configured corpus.  A corpus without a dev split gives
     ``data.dev_fraction`` of its train split (seeded) as dev.  Test is read only when asked.
     With ``model.rule_features`` every sentence gets its ``rule_tags``, and the training sentences a
-    seeded ``model.rule_feature_dropout`` share of them blanked (all O)."""
+    seeded ``rule_feature_dropout`` share of them blanked (all O): the corpus's own share, else the model's."""
     splits = Splits()
     features = cfg.model.rule_features != "none"
     for spec in cfg.data.corpora:
@@ -189,8 +189,9 @@ def load_splits(cfg: TrainConfig, fold: int | None = None, *, with_test: bool = 
                 parts = train.train_test_split(test_size=cfg.data.dev_fraction, seed=cfg.optim.seed, shuffle=True)
                 train, dev = parts["train"], parts["test"]
             train = _sample_train(train, spec, cfg.optim.seed)
-            if features and cfg.model.rule_feature_dropout > 0:
-                train = _hide_rule_tags(train, cfg.model.rule_feature_dropout, f"{cfg.optim.seed}:{spec.name}:hide")
+            hide = cfg.model.rule_feature_dropout if spec.rule_feature_dropout is None else spec.rule_feature_dropout
+            if features and hide > 0:
+                train = _hide_rule_tags(train, hide, f"{cfg.optim.seed}:{spec.name}:hide")
             splits.train.append(Part(spec.name, train, annotated))
             if dev is not None:
                 splits.dev.append(Part(spec.name, dev, annotated))

@@ -48,6 +48,9 @@ def add_evaluate_parser(subparsers) -> argparse.ArgumentParser:
                    help="also score predicted types the data does not annotate (default: set them to O)")
     p.add_argument("--quote-min-score", type=float, metavar="P",
                    help="quote gold: drop the model's quotes scoring below P (default: the model's own setting)")
+    p.add_argument("--own-quote-min-score", type=float, metavar="P",
+                   help="quote gold, a model that reads the rules' tags: also drop its quotes the rules did not find "
+                        "scoring below P (default: the model's own setting)")
     p.set_defaults(func=run_evaluate)
     return p
 
@@ -59,7 +62,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     evaluation = evaluate_model(
         args.model, args.data, folds=args.folds, fmt=args.format, batch_size=args.batch_size,
         device=args.device, max_length=args.max_length, history=args.history, errors=args.errors,
-        all_types=args.all_types, quote_min_score=args.quote_min_score,
+        all_types=args.all_types, quote_min_score=args.quote_min_score, own_quote_min_score=args.own_quote_min_score,
     )  # fmt: skip
     written = write_report(evaluation, args.out)
     for entry in evaluation.report["ner"]:

@@ -322,7 +322,8 @@ def evaluate_model(model: str, data: Sequence[str], *, folds: Sequence[int] | No
                    fmt: str | None = None, batch_size: int = 32, device: str = "auto",
                    max_length: int | None = None, history: str | None = None, errors: int = 20,
                    all_types: bool = False, predictor_factory: Callable[[str], Predict] | None = None,
-                   quote_min_score: float | None = None) -> Evaluation:  # fmt: skip
+                   quote_min_score: float | None = None, own_quote_min_score: float | None = None,
+                   ) -> Evaluation:  # fmt: skip
     """Score ``model`` (a directory, or a template with ``{fold}``) on every data spec."""
     from datetime import datetime, timezone
 
@@ -368,7 +369,7 @@ def evaluate_model(model: str, data: Sequence[str], *, folds: Sequence[int] | No
         "model": model, "scheme": "seqeval strict IOB2, entity level", "restricted_to_annotated_types": not all_types,
         "ner": ner, "history": curves,
         "quotes": evaluate_quotes(model, quote_data, device=device, batch_size=batch_size, max_length=max_length,
-                                  quote_min_score=quote_min_score),
+                                  quote_min_score=quote_min_score, own_quote_min_score=own_quote_min_score),
     }  # fmt: skip
     return result
 

@@ -47,25 +47,29 @@ def split_quote_specs(specs: Sequence[str], fmt: str | None = None) -> tuple[lis
 
 def predict_quotes(model_dir: str, records: Sequence[dict], *, device: str = "auto", batch_size: int = 32,
                    max_length: int | None = None, quote_min_score: float | None = None,
-                   ) -> tuple[bool, dict[str, list[dict]], int, float]:  # fmt: skip
+                   own_quote_min_score: float | None = None,
+                   ) -> tuple[bool, dict[str, list[dict]], int, dict]:  # fmt: skip
     """(model has a quote head, record id -> predicted quotes, number of predicted entities, the quote score
-    threshold used).  ``quote_min_score``: the tagger's (None: the model's own setting)."""
+    thresholds used: ``{"quote_min_score", "own_quote_min_score"}``).  The thresholds: the tagger's (None:
+    the model's own settings)."""
     from parstag.inference.tagger import Tagger
 
     kwargs = {"max_length": max_length} if max_length else {}
     tagger = Tagger.from_pretrained(model_dir, device=device, batch_size=batch_size, quote_min_score=quote_min_score,
-                                    **kwargs)  # fmt: skip
+                                    own_quote_min_score=own_quote_min_score, **kwargs)  # fmt: skip
+    used = {"quote_min_score": tagger.quote_min_score, "own_quote_min_score": tagger.own_quote_min_score}
     if tagger.predictor.quote_labels is None:
-        return False, {}, 0, tagger.quote_min_score
+        return False, {}, 0, used
     predicted, entities = {}, 0
     for result in tagger.stream({"id": r["id"], "text": r["text"]} for r in records):
         predicted[result["id"]] = result["quotes"]
         entities += len(result["entities"])
-    return True, predicted, entities, tagger.quote_min_score
+    return True, predicted, entities, used
 
 
 def evaluate_quotes(model_dir: str, paths: Sequence[str], *, device: str = "auto", batch_size: int = 32,
-                    max_length: int | None = None, quote_min_score: float | None = None) -> dict | None:  # fmt: skip
+                    max_length: int | None = None, quote_min_score: float | None = None,
+                    own_quote_min_score: float | None = None) -> dict | None:  # fmt: skip
     """``report["quotes"]`` for one quote gold file (None when ``paths`` is empty)."""
     from .quote_eval import load_records, rule_baseline, score_quotes
 
@@ -76,11 +80,12 @@ def evaluate_quotes(model_dir: str, paths: Sequence[str], *, device: str = "auto
     if "{fold}" in model_dir:
         raise ValueError("quote data is scored with one model: --model must not contain {fold}")
     records = load_records(paths[0])
-    has_head, predicted, entities, min_score = predict_quotes(model_dir, records, device=device, batch_size=batch_size,
-                                                   max_length=max_length, quote_min_score=quote_min_score)  # fmt: skip
+    has_head, predicted, entities, used = predict_quotes(model_dir, records, device=device, batch_size=batch_size,
+                                                         max_length=max_length, quote_min_score=quote_min_score,
+                                                         own_quote_min_score=own_quote_min_score)  # fmt: skip
     return {
         "data": str(paths[0]), "model_dir": model_dir, "model_has_quote_head": has_head,
-        "articles": len(records), "predicted_entities": entities, "quote_min_score": min_score,
+        "articles": len(records), "predicted_entities": entities, **used,
         "model": score_quotes(records, predicted), "baseline": score_quotes(records, rule_baseline(records)),
     }  # fmt: skip
 
@@ -138,6 +143,9 @@ def _facts(q: dict) -> list[str]:
                                                    f"({q.get('predicted_entities', 0)} predicted entities)"
                                                    + (f"; quotes scoring below {q['quote_min_score']:g} dropped"
                                                       if q.get("quote_min_score") else "")
+                                                   + (f"; quotes the rules did not find scoring below "
+                                                      f"{q['own_quote_min_score']:g} dropped"
+                                                      if q.get("own_quote_min_score") is not None else "")
                                                    if q["model_has_quote_head"] else "no quote head")]  # fmt: skip
 
 

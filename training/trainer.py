@@ -74,10 +74,11 @@ def build_model(cfg: TrainConfig, tokenizer, ner_labels: list[str], quote_labels
 
 def _with_settings(config, cfg: TrainConfig, quote_labels: list[str] | None):
     """What travels with the checkpoint beside the NER labels: the quote head's labels, where the model
-    takes the rules' tags, the tagger's quote score threshold (None: not set)."""
+    takes the rules' tags, the tagger's quote score thresholds (None: not set)."""
     config.quote_labels = quote_labels or None
     config.rule_features = None if cfg.model.rule_features == "none" else cfg.model.rule_features
     config.quote_min_score = cfg.model.quote_min_score or None
+    config.own_quote_min_score = cfg.model.own_quote_min_score
     return config
 
 
