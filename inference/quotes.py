@@ -223,8 +223,9 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
     entities: NER spans ``[{"type", "start", "end", "text"?}]``.
     sentences: accepted for the tagger's convenience; sentence ends are read from the text itself (a
         colon quote crosses them, a cue and its subject do not), so the argument changes nothing.
-    min_score: quotes whose score (the mean of their QUOTE pieces', cue's and speaker's scores) is below it
-        are dropped before they can pass their speaker on to the next quote.
+    min_score: QUOTE pieces scoring below it are dropped before linking, and the quotes whose score (the
+        mean of their pieces', cue's and speaker's scores) is below it before they can pass their speaker on
+        to the next quote.
     rule_quotes, own_min_score: the character ranges the rule annotator tags QUOTE; a quote less than half
         inside them is the model's own and needs ``own_min_score`` too (None: no such bar).
     Returns quotes in text order: ``{"quote", "speaker", "cue", "speaker_entity", "kind", "score"}``.
@@ -239,7 +240,10 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
                   key=lambda e: (e["start"], e["end"]))
     cues = roles["CUE"]
     speakers = [with_determiner(text, whole_entities(text, sp, ents)) for sp in roles["SPEAKER"]]
-    quotes = _merge_quote_spans(text, roles["QUOTE"], cues + speakers)
+    # A QUOTE piece the head itself scores below the bar joins no quote: in "در همین حال، کرملین این تماس
+    # را «گفتگویی سازنده» توصیف کرد" a stray piece over the clause (0.64) took the quote back over its speaker.
+    pieces = [r for r in roles["QUOTE"] if r["score"] >= min_score]
+    quotes = _merge_quote_spans(text, pieces, cues + speakers)
     out: list[Quote] = []
     history: list[EntityRef | None] = []  # entities of the speakers quoted so far (None: anonymous)
     prev: dict | None = None  # the previous quote's speaker, entity and paragraph

@@ -333,8 +333,8 @@ def test_an_untagged_anonymous_source_is_the_cues_subject(sentence, source):
 
 def test_quotes_below_min_score_are_dropped_and_pass_nothing_on():
     text = "علی دایی گفت: بازی سختی بود.\nما در نیمه دوم بهتر بازی کردیم.\nبازی بعدی جمعه است."
-    roles = [span(text, "علی دایی", "SPEAKER"), span(text, "گفت", "CUE"),
-             span(text, "بازی سختی بود.", "QUOTE", score=0.2),  # (0.2 + 1 + 1) / 3 = 0.73
+    roles = [span(text, "علی دایی", "SPEAKER"), span(text, "گفت", "CUE", score=0.3),
+             span(text, "بازی سختی بود.", "QUOTE", score=0.9),  # (0.9 + 0.3 + 1) / 3 = 0.73
              span(text, "ما در نیمه دوم بهتر بازی کردیم.", "QUOTE", score=0.9)]
     ents = [ent(text, "علی دایی")]
     kept = link_quotes(text, roles, ents)
@@ -342,6 +342,24 @@ def test_quotes_below_min_score_are_dropped_and_pass_nothing_on():
     assert link_quotes(text, roles, ents, min_score=0.73) == kept  # at the threshold: kept
     # The first quote dropped: the cue-less paragraph after it has nobody to continue, so it goes too.
     assert link_quotes(text, roles, ents, min_score=0.8) == []
+    # A QUOTE piece below the bar is dropped before linking, however sure its cue and speaker are.
+    roles[1]["score"], roles[2]["score"] = 1.0, 0.7  # the quote's score would be (0.7 + 1 + 1) / 3 = 0.9
+    assert [q["quote"]["text"] for q in link_quotes(text, roles, ents)] == ["بازی سختی بود.", "ما در نیمه دوم بهتر بازی کردیم."]
+    assert link_quotes(text, roles, ents, min_score=0.8) == []
+
+
+def test_a_piece_below_the_bar_joins_no_quote():
+    # data/samples/seed-report.txt: a stray QUOTE piece over the clause took the marked quote back over its
+    # speaker; below the bar it is dropped before the pieces are joined, and the cue's subject is found.
+    text = "در همین حال، کرملین این تماس را «گفتگویی سازنده» توصیف کرد."
+    roles = [span(text, "در همین حال، کرملین این تماس را", "QUOTE", score=0.64),
+             span(text, "گفتگویی سازنده", "QUOTE", score=0.99), span(text, "توصیف کرد", "CUE", score=0.83)]
+    ents = [ent(text, "کرملین", "ORG")]
+    [q] = link_quotes(text, roles, ents, min_score=0.8)
+    assert (q["quote"]["text"], q["speaker"]["text"], q["cue"]["text"]) == ("گفتگویی سازنده", "کرملین", "توصیف کرد")
+    assert q["speaker_entity"]["text"] == "کرملین"
+    kept_all = link_quotes(text, roles, ents)  # no bar: the pieces join and the speaker is inside the quote
+    assert all(q["speaker"] is None or q["speaker"]["text"] != "کرملین" for q in kept_all)
 
 
 def test_quotes_the_rules_did_not_find_need_the_own_bar():

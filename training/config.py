@@ -57,8 +57,9 @@ class ModelConfig:
                                     "tasks: quotes", choices=("none", "input", "head"))
     rule_feature_dropout: float = _f(0.3, "with rule_features: share of training sentences shown without them, "
                                           "so the model also learns from the text alone", min=0.0, max=1.0)
-    quote_min_score: float = _f(0.0, "saved with the checkpoint: the tagger drops the model's quotes scoring below it "
-                                     "(mean probability of the quote's pieces, cue and speaker); 0 keeps all", min=0.0, max=1.0)
+    quote_min_score: float = _f(0.0, "saved with the checkpoint: the tagger drops the model's QUOTE pieces and quotes "
+                                     "scoring below it (a quote's score: mean probability of its pieces, cue and "
+                                     "speaker); 0 keeps all", min=0.0, max=1.0)
     own_quote_min_score: float | None = _f(None, "with rule_features, saved with the checkpoint: the tagger also drops "
                                                  "the model's quotes that the rules did not find (less than half "
                                                  "inside their QUOTE tags) scoring below it; null: no such bar",
