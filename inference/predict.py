@@ -285,10 +285,8 @@ class WordPredictor:
         ner_lp = torch.log_softmax(self.model.classifier(picked).float(), dim=-1).cpu()
         quote_lp = None
         if self.quote_labels is not None and getattr(self.model, "quote_classifier", None) is not None:
-            if rule_ids is not None and not at_input:  # features at the head: the picked positions' own
-                logits = self.model.quote_scores(picked, rule_ids[gb, gt])
-            else:
-                logits = self.model.quote_classifier(picked)
+            # With features at the head, the picked positions' own rule ids (quote_scores ignores them otherwise).
+            logits = self.model.quote_scores(picked, rule_ids[gb, gt] if rule_ids is not None else None)
             quote_lp = torch.log_softmax(logits.float(), dim=-1).cpu()
         out, start = [], 0
         for seg, n in where:

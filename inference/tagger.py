@@ -92,21 +92,18 @@ class Tagger:
         self.quote_source = ("model" if has_head else "rules") if quotes == "auto" else quotes
         if quote_min_score is None:  # the checkpoint's own setting (chosen with its training), else keep all
             quote_min_score = getattr(model.config, QUOTE_MIN_SCORE_KEY, None) or 0.0
-        if not 0.0 <= float(quote_min_score) <= 1.0:
-            raise ValueError(f"quote_min_score is a probability: between 0 and 1, not {quote_min_score!r}")
         #: Quotes of the model's head scoring below this are dropped (``quotes.link_quotes``).
-        self.quote_min_score = float(quote_min_score)
+        self.quote_min_score = _probability("quote_min_score", quote_min_score)
         reads_rules = uses_rule_features(model.config)
         if own_quote_min_score is None:
             own_quote_min_score = getattr(model.config, OWN_QUOTE_MIN_SCORE_KEY, None) if reads_rules else None
         elif not reads_rules:
             raise ValueError("own_quote_min_score is a bar for quotes the rules did not find: it needs a model "
                              "trained with rule_features")
-        if own_quote_min_score is not None and not 0.0 <= float(own_quote_min_score) <= 1.0:
-            raise ValueError(f"own_quote_min_score is a probability: between 0 and 1, not {own_quote_min_score!r}")
         #: Quotes the rules did not find (less than half inside their QUOTE tags) scoring below this are
         #: dropped too; None: no such bar.
-        self.own_quote_min_score = None if own_quote_min_score is None else float(own_quote_min_score)
+        self.own_quote_min_score = (None if own_quote_min_score is None
+                                    else _probability("own_quote_min_score", own_quote_min_score))
         if quantize not in QUANTIZE_MODES:
             if quantize == "onnx-int8":
                 raise ValueError(
@@ -228,7 +225,8 @@ class Tagger:
                 for ws in spans:
                     rule_tags.append(flat[at:at + len(ws)])
                     at += len(ws)
-                rule_quotes = _quote_runs(flat_words, flat)
+                rule_quotes = [(flat_words[i][0], flat_words[j - 1][1])
+                               for role, i, j in spans_from_tags(flat) if role == "QUOTE"]
             docs.append((art_id, text, sentences, spans, rule_quotes))
         predictions = iter(self.predictor.predict(words, rule_tags) if self.predictor.rule_features
                            else self.predictor.predict(words))
@@ -272,14 +270,7 @@ class Tagger:
         return results
 
 
-def _quote_runs(words: list[tuple[int, int]], tags: list[str]) -> list[tuple[int, int]]:
-    """Character ranges of the runs of words the rules tag QUOTE (a B- starts a new one)."""
-    runs: list[tuple[int, int]] = []
-    inside = False
-    for (s, e), tag in zip(words, tags):
-        if tag == "I-QUOTE" and inside:
-            runs[-1] = (runs[-1][0], e)
-        elif tag in ("B-QUOTE", "I-QUOTE"):
-            runs.append((s, e))
-        inside = tag in ("B-QUOTE", "I-QUOTE")
-    return runs
+def _probability(name: str, value: Any) -> float:
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} is a probability: between 0 and 1, not {value!r}")
+    return float(value)
