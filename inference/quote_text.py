@@ -42,6 +42,8 @@ class Quote(TypedDict):
 OPEN_MARKS = "«\"“‘"
 CLOSE_MARKS = "»\"”’"
 MARKS = OPEN_MARKS + CLOSE_MARKS
+#: The mark that closes each opening mark (a straight quote closes itself).
+MARK_PAIRS = {"«": "»", "“": "”", "‘": "’", '"': '"'}
 _SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200c\u200d\u200e\u200f\ufeff"
 _FOLD = str.maketrans({**LETTER_FOLD, "\u200c": " ", "\u0640": None})  # kashida: a stretch, not a letter
 
@@ -118,7 +120,7 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
         if not sub:
             return s, s
         if sub[0] in OPEN_MARKS:
-            close = sub.find({"«": "»", "“": "”", "‘": "’"}.get(sub[0], sub[0]), 1)
+            close = sub.find(MARK_PAIRS[sub[0]], 1)
             s, e = (s + 1, e - 1) if close == len(sub) - 1 else (s + 1, e) if close == -1 else (s, e)
         if s < e and text[e - 1] in CLOSE_MARKS and {"»": "«", "”": "“", "’": "‘"}.get(text[e - 1], '"') \
                 not in text[s:e - 1]:

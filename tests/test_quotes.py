@@ -384,3 +384,83 @@ def test_quotes_the_rules_did_not_find_need_the_own_bar():
     # No bar, or no rule ranges given (a text-only model): nothing more is dropped.
     assert link_quotes(text, roles, ents, rule_quotes=[], own_min_score=None) == both
     assert link_quotes(text, roles, ents, rule_quotes=None, own_min_score=0.99) == both
+
+
+def test_a_fragment_inside_a_rule_run_is_widened_to_it():
+    # dev fars-1-0255: the head tags one word of the reported clause, below the bar; the rules tag it whole.
+    text = "آیت‌الله سیستانی از گروه‌ها خواست که فهرست واحدی برای انتخابات ارائه کنند."
+    clause = "فهرست واحدی برای انتخابات ارائه کنند"
+    roles = [span(text, "آیت‌الله سیستانی", "SPEAKER", score=0.99), span(text, "خواست", "CUE", score=0.99),
+             span(text, "فهرست", "QUOTE", score=0.55)]
+    ents = [ent(text, "آیت‌الله سیستانی")]
+    run = [(text.index(clause), text.index(clause) + len(clause))]
+    assert link_quotes(text, roles, ents, min_score=0.8) == []  # without the rules: a fragment below the bar
+    [q] = link_quotes(text, roles, ents, min_score=0.8, rule_quotes=run, own_min_score=0.99)
+    assert (q["quote"]["text"], q["speaker"]["text"], q["kind"]) == (clause, "آیت‌الله سیستانی", "indirect")
+    assert q["score"] == round((0.55 + 0.99 + 0.99) / 3, 4)  # the widened piece keeps its own score
+    # Still the quote's score decides: with a weaker cue and speaker it stays below the bar.
+    roles[0]["score"] = roles[1]["score"] = 0.85
+    assert link_quotes(text, roles, ents, min_score=0.8, rule_quotes=run) == []
+    # A fragment outside every rule run is dropped as before.
+    assert link_quotes(text, roles, ents, min_score=0.5, rule_quotes=[(0, 5)]) == []
+
+
+def test_sentences_of_a_marked_line_inside_a_rule_run_become_one_quote():
+    text = "مادر با صدایی دل‌نشین می‌گوید: «می‌دانم مادر جان! عزیزانم هستید. خدا خیرتان بدهد.»"
+    line = "می‌دانم مادر جان! عزیزانم هستید. خدا خیرتان بدهد."
+    roles = [span(text, "مادر", "SPEAKER"), span(text, "می‌گوید", "CUE"), span(text, "می‌دانم مادر جان!", "QUOTE"),
+             span(text, "عزیزانم هستید.", "QUOTE", score=0.66), span(text, "خدا خیرتان بدهد.", "QUOTE", score=0.75)]
+    [alone] = link_quotes(text, roles, min_score=0.8)
+    assert alone["quote"]["text"] == "می‌دانم مادر جان!"
+    run = [(text.index(line), text.index(line) + len(line))]
+    [q] = link_quotes(text, roles, min_score=0.8, rule_quotes=run)
+    assert q["quote"]["text"] == line and q["kind"] == "direct" and q["speaker"]["text"] == "مادر"
+    check_offsets(text, [q])
+
+
+def test_a_piece_the_linker_keeps_keeps_its_bounds_inside_a_longer_rule_run():
+    # A rule run may run on over the reporter's next sentence (fars-2-0162); the model's piece is kept as is.
+    text = "صادق افزود: همه ما باید روح امام را حاکم بدانیم. وی برنامه‌های ستاد را اعلام کرد."
+    quote = "همه ما باید روح امام را حاکم بدانیم."
+    roles = [span(text, "صادق", "SPEAKER"), span(text, "افزود", "CUE"), span(text, quote, "QUOTE", score=0.95),
+             span(text, "وی", "SPEAKER", score=0.9), span(text, "اعلام کرد", "CUE", score=0.9)]
+    run = [(text.index(quote), len(text) - 1)]
+    [q] = link_quotes(text, roles, min_score=0.8, rule_quotes=run)
+    assert q["quote"]["text"] == quote
+
+
+def test_a_piece_running_past_the_end_of_its_rule_run_is_cut_there():
+    # dev fars-1-0046: the head carries the reported clause on into the reporter's next one.
+    text = "علاوی گفت که تجزیه عراق به مصیبت بزرگی منجر خواهد شد و از همه گروه‌ها خواست متحد بمانند."
+    clause = "تجزیه عراق به مصیبت بزرگی منجر خواهد شد"
+    long = clause + " و از همه گروه‌ها خواست متحد بمانند"
+    roles = [span(text, "علاوی", "SPEAKER"), span(text, "گفت", "CUE"), span(text, long, "QUOTE", score=0.95)]
+    ents = [ent(text, "علاوی")]
+    start = text.index(clause)
+    assert link_quotes(text, roles, ents, min_score=0.8)[0]["quote"]["text"] == long  # no rules: the model's bounds
+    [q] = link_quotes(text, roles, ents, min_score=0.8, rule_quotes=[(start, start + len(clause))])
+    assert q["quote"]["text"] == clause and q["speaker"]["text"] == "علاوی"
+    # A run that starts elsewhere in the piece does not cut it.
+    later = text.index("از همه")
+    assert link_quotes(text, roles, ents, min_score=0.8, rule_quotes=[(later, later + 6)])[0]["quote"]["text"] == long
+
+
+@pytest.mark.parametrize("after", ["بچه‌ها پول‌هایشان را روی هم می‌گذارند.", "«بچه‌ها» پول‌هایشان را روی هم می‌گذارند."])
+def test_a_marked_quote_ends_at_the_mark_that_closes_it(after):
+    # halves fars-1-0196: the reporter's sentence after the closing mark joined the quote.
+    text = f"هومن می‌گوید: «امروز کار خاصی نداریم. فقط چند چیز می‌خریم.» {after}"
+    roles = [span(text, "هومن", "SPEAKER"), span(text, "می‌گوید", "CUE"),
+             span(text, "امروز کار خاصی نداریم.", "QUOTE"), span(text, "فقط چند چیز می‌خریم.", "QUOTE"),
+             span(text, after, "QUOTE", score=0.93)]  # right after the closing mark
+    quotes = link_quotes(text, roles, [ent(text, "هومن")])
+    assert quotes[0]["quote"]["text"] == "امروز کار خاصی نداریم. فقط چند چیز می‌خریم." and quotes[0]["kind"] == "direct"
+    close = text.index("»")
+    assert not any(q["quote"]["start"] < close < q["quote"]["end"] for q in quotes)
+
+
+def test_a_pair_of_marks_nested_in_a_quote_does_not_end_it():
+    text = "دایی گفت: «ما «پرسپولیس» را دوست داریم و برای آن می‌جنگیم.»"
+    roles = [span(text, "دایی", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "ما", "QUOTE", occ=1),
+             span(text, "را دوست داریم و برای آن می‌جنگیم.", "QUOTE")]
+    [q] = link_quotes(text, roles, [ent(text, "دایی")])
+    assert q["quote"]["text"] == "ما «پرسپولیس» را دوست داریم و برای آن می‌جنگیم."
