@@ -249,7 +249,8 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
         and the quotes whose score (the mean of their pieces', cue's and speaker's scores) is below it before
         they can pass their speaker on to the next quote.
     rule_quotes, own_min_score: the character ranges the rule annotator tags QUOTE; a quote less than half
-        inside them is the model's own and needs ``own_min_score`` too (None: no such bar).  The ranges also
+        inside them is the model's own and needs ``own_min_score`` too (None: no such bar; interview answers,
+        which the rules never tag, are exempt: ``_interview_answers``).  The ranges also
         mend the pieces' bounds (``_repair_pieces``): a fragment inside a range takes the range, and a piece
         that starts with a range and runs on past it ends with it.
     Returns quotes in text order: ``{"quote", "speaker", "cue", "speaker_entity", "kind", "score"}``.
@@ -268,13 +269,22 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
     # را «گفتگویی سازنده» توصیف کرد" a stray piece over the clause (0.64) took the quote back over its speaker.
     # Unless the rules tag it QUOTE: then it is part of the quote the rules see (``_repair_pieces``).
     pieces = _repair_pieces(text, roles["QUOTE"], rule_quotes or (), min_score)
+    # Interview answers (guidelines 7): each answer paragraph is one quote of the interviewee, no cue.
+    answers = _interview_answers(text, pieces, cues + speakers)
+    interviewee: list[dict] = []
+    if answers:
+        pieces = sorted([p for p in pieces if not any(a <= p["start"] and p["end"] <= b for a, b in answers)] + [
+            {"start": a, "end": b, "text": text[a:b], "score": sc[0], "scores": sc} for (a, b), sc in answers.items()],
+            key=lambda r: (r["start"], r["end"]))
+        interviewee = _interviewee(text, ents, min(answers)[0])
     quotes = _merge_quote_spans(text, pieces, cues + speakers)
     out: list[Quote] = []
     history: list[EntityRef | None] = []  # entities of the speakers quoted so far (None: anonymous)
     prev: dict | None = None  # the previous quote's speaker, entity and paragraph
     for q in quotes:
-        cue = _find_cue(text, q, cues, quotes)
-        speaker = find_speaker(text, q, cue, speakers, quotes)
+        answer = (q["start"], q["end"]) in answers
+        cue = None if answer else _find_cue(text, q, cues, quotes)
+        speaker = None if answer else find_speaker(text, q, cue, speakers, quotes)
         if speaker is None and cue is not None:
             speaker = subject_of_cue(text, q, cue, ents, quotes)
             speaker = with_determiner(text, speaker) if speaker else None
@@ -293,13 +303,15 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
                 # entity at its nearest earlier mention.
                 entity = relocate(text, prev["entity"], q["start"])
                 inherited = True
-        shaped = _marked_or_colon(text, q)
+        if answer:  # an interview answer: nobody is named, the interviewee speaks (guidelines 7)
+            entity, inherited = _mention_before(text, interviewee, q["start"]), True
+        shaped = answer or _marked_or_colon(text, q)
         if (cue is None and speaker is None and not inherited) or (not shaped and (
                 len(text[q["start"]:q["end"]].split()) < MIN_QUOTE_WORDS or not looks_like_clause(text[q["start"]:q["end"]]))):
             continue  # content nobody is said to have said (a headline, a stray piece), a fragment, a topic
         scores = q["scores"] + [x["score"] for x in (cue, speaker) if x is not None]
         score = sum(scores) / len(scores)
-        if score < min_score or (own_min_score is not None and score < own_min_score and rule_quotes is not None
+        if score < min_score or (not answer and own_min_score is not None and score < own_min_score and rule_quotes is not None
                                  and 2 * _covered(q["start"], q["end"], rule_quotes) < q["end"] - q["start"]):
             continue  # the tagger is unsure: a spurious quote costs more than a missed one (docs/quotes.md)
         out.append({
@@ -317,6 +329,74 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
             history.append(entity)  # None marks an anonymous speaker
     _forward_names(text, out)
     return out
+
+
+#: What opens a question in a printed interview besides a question mark: a bullet or a dash.
+_QUESTION_BULLETS = "*•-–"
+
+
+def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) -> dict[tuple[int, int], list[float]]:
+    """The answer paragraphs of a question-and-answer interview: (start, end) -> the scores of the QUOTE
+    pieces in it.  Guidelines 7: the questions are not quotes; each answer paragraph is a direct quote with
+    no SPEAKER and no CUE, of the interviewee.  No cue marks them, so the linker dropped them as content nobody
+    is said to have said; the head does tag them.
+
+    An article is an interview when at least two paragraphs ending with a question mark are each followed by
+    an answer-like paragraph: at least half of it tagged QUOTE, no CUE or SPEAKER in it, not itself a
+    question (ending with a question mark, or opening with a bullet or dash).  From the first such question
+    on, an answer-like paragraph after a question, an untagged paragraph (a question without a mark) or
+    another answer is an answer.  A bullet alone does not make an interview: Fars opens section headings
+    with `*` too."""
+    pars = [(a, b) for m in re.finditer(r"[^\n]+", text) for a, b in [_strip(text, m.start(), m.end())] if a < b]
+
+    def tagged(a: int, b: int) -> float:  # share of the paragraph inside QUOTE pieces
+        return sum(max(0, min(b, p["end"]) - max(a, p["start"])) for p in pieces) / (b - a)
+
+    def marked_question(a: int, b: int) -> bool:
+        return text[a:b].rstrip(" .\u200c").endswith(("?", "؟"))
+
+    def answer_like(a: int, b: int) -> bool:
+        return tagged(a, b) >= 0.5 and not marked_question(a, b) and text[a] not in _QUESTION_BULLETS and \
+            not any(a <= r["start"] < b for r in attributions)
+
+    firsts = [i for i in range(1, len(pars)) if marked_question(*pars[i - 1]) and answer_like(*pars[i])]
+    if len(firsts) < 2:
+        return {}
+    out: dict[tuple[int, int], list[float]] = {}
+    for prev, par in zip(pars[firsts[0] - 1:], pars[firsts[0]:]):
+        if answer_like(*par) and (prev in out or tagged(*prev) < 0.5 or marked_question(*prev)
+                                  or text[prev[0]] in _QUESTION_BULLETS):
+            out[par] = [p["score"] for p in pieces if par[0] <= p["start"] and p["end"] <= par[1]] or \
+                [p["score"] for p in pieces if p["start"] < par[1] and par[0] < p["end"]]  # pieces over its edges
+    return out
+
+
+def _interviewee(text: str, ents: list[dict], before: int) -> list[dict]:
+    """The interviewee's mentions before ``before``: the one person named in the title, else the person
+    named most often (ties: the first named).  Names are grouped by their last word (the surname)."""
+    def surname(e: dict) -> str:
+        return (fold(text[e["start"]:e["end"]]).split() or [""])[-1]
+
+    groups: dict[str, list[dict]] = {}
+    for e in ents:
+        if e["type"] == "PER" and e["end"] <= before:
+            groups.setdefault(surname(e), []).append(e)
+    title_end = text.find("\n") if "\n" in text else len(text)
+    in_title = {k for k, g in groups.items() if any(e["end"] <= title_end for e in g)}
+    if len(in_title) == 1:
+        return groups[in_title.pop()]
+    return max(groups.values(), key=lambda g: (len(g), -g[0]["start"])) if groups else []
+
+
+def _mention_before(text: str, mentions: list[dict], pos: int) -> EntityRef | None:
+    """The interviewee at the last mention of his surname before ``pos`` (gold: the nearest earlier mention,
+    which NER may have missed: `جهانبخش` alone, after `علیرضا جهانبخش`)."""
+    earlier = [e for e in mentions if e["end"] <= pos]
+    if not earlier:
+        return None
+    e = _ent(text, earlier[-1])
+    last = e["text"].split()[-1]
+    return relocate(text, {**e, "start": e["end"] - len(last), "text": last}, pos) if e["text"].endswith(last) else e
 
 
 def _keeps(text: str, piece: dict, min_score: float) -> bool:

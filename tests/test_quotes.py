@@ -185,9 +185,13 @@ def test_arbitrary_role_spans_never_break_the_linker():
             s = rng.randrange(len(text))
             roles.append({"label": rng.choice(["QUOTE", "SPEAKER", "CUE", "O"]), "start": s,
                           "end": min(len(text), s + rng.randrange(30)), "score": rng.random()})
-        quotes = link_quotes(text, roles, ents)
-        check_offsets(text, quotes)
-        assert all(q["quote"]["text"] and q["kind"] in ("direct", "indirect") for q in quotes)
+        # The rules' QUOTE runs (flat, so never overlapping) mend the pieces' bounds: any runs at all.
+        cuts = sorted(rng.sample(range(len(text) + 1), 2 * rng.randrange(4)))
+        runs = list(zip(cuts[::2], cuts[1::2]))
+        for kwargs in ({}, {"rule_quotes": runs, "min_score": rng.random(), "own_min_score": rng.random()}):
+            quotes = link_quotes(text, roles, ents, **kwargs)
+            check_offsets(text, quotes)
+            assert all(q["quote"]["text"] and q["kind"] in ("direct", "indirect") for q in quotes)
 
 
 def test_a_colon_quote_runs_on_to_the_paragraph_end_over_untagged_sentences():
