@@ -269,14 +269,15 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
     # را «گفتگویی سازنده» توصیف کرد" a stray piece over the clause (0.64) took the quote back over its speaker.
     # Unless the rules tag it QUOTE: then it is part of the quote the rules see (``_repair_pieces``).
     pieces = _repair_pieces(text, roles["QUOTE"], rule_quotes or (), min_score)
-    # Interview answers (guidelines 7): each answer paragraph is one quote of the interviewee, no cue.
+    # Interview answers (guidelines 7): each answer paragraph is one quote of the interviewee, no cue; the
+    # pieces in a question go.
     answers = _interview_answers(text, pieces, cues + speakers)
-    interviewee: list[dict] = []
     if answers:
         pieces = sorted([p for p in pieces if not any(a <= p["start"] and p["end"] <= b for a, b in answers)] + [
-            {"start": a, "end": b, "text": text[a:b], "score": sc[0], "scores": sc} for (a, b), sc in answers.items()],
+            {"start": a, "end": b, "text": text[a:b], "score": sc[0], "scores": sc} for (a, b), sc in answers.items() if sc],
             key=lambda r: (r["start"], r["end"]))
-        interviewee = _interviewee(text, ents, min(answers)[0])
+        answers = {k: v for k, v in answers.items() if v}
+    interviewee = _interviewee(text, ents, min(answers)[0]) if answers else []
     quotes = _merge_quote_spans(text, pieces, cues + speakers)
     out: list[Quote] = []
     history: list[EntityRef | None] = []  # entities of the speakers quoted so far (None: anonymous)
@@ -337,7 +338,7 @@ _QUESTION_BULLETS = "*•-–"
 
 def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) -> dict[tuple[int, int], list[float]]:
     """The answer paragraphs of a question-and-answer interview: (start, end) -> the scores of the QUOTE
-    pieces in it.  Guidelines 7: the questions are not quotes; each answer paragraph is a direct quote with
+    pieces in it; and its questions: (start, end) -> [] (no quote).  Guidelines 7: the questions are not quotes; each answer paragraph is a direct quote with
     no SPEAKER and no CUE, of the interviewee.  No cue marks them, so the linker dropped them as content nobody
     is said to have said; the head does tag them.
 
@@ -345,7 +346,8 @@ def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) 
     an answer-like paragraph: at least half of it tagged QUOTE, no CUE or SPEAKER in it, not itself a
     question (ending with a question mark, or opening with a bullet or dash).  From the first such question
     on, an answer-like paragraph after a question, an untagged paragraph (a question without a mark) or
-    another answer is an answer.  A bullet alone does not make an interview: Fars opens section headings
+    another answer is an answer, and one ending with a question mark or opening with a bullet is a question.
+    A bullet alone does not make an interview: Fars opens section headings
     with `*` too."""
     pars = [(a, b) for m in re.finditer(r"[^\n]+", text) for a, b in [_strip(text, m.start(), m.end())] if a < b]
 
@@ -368,6 +370,8 @@ def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) 
                                   or text[prev[0]] in _QUESTION_BULLETS):
             out[par] = [p["score"] for p in pieces if par[0] <= p["start"] and p["end"] <= par[1]] or \
                 [p["score"] for p in pieces if p["start"] < par[1] and par[0] < p["end"]]  # pieces over its edges
+        elif marked_question(*par) or text[par[0]] in _QUESTION_BULLETS:
+            out[par] = []  # a question: never a quote, though the head may tag it
     return out
 
 

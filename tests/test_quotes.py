@@ -468,3 +468,56 @@ def test_a_pair_of_marks_nested_in_a_quote_does_not_end_it():
              span(text, "را دوست داریم و برای آن می‌جنگیم.", "QUOTE")]
     [q] = link_quotes(text, roles, [ent(text, "دایی")])
     assert q["quote"]["text"] == "ما «پرسپولیس» را دوست داریم و برای آن می‌جنگیم."
+
+
+INTERVIEW = ("دایی: تیم را از نو می‌سازیم\n\n"
+             "علی دایی سرمربی تیم پس از تمرین به پرسش‌های ما پاسخ داد.\n"
+             "نظرتان درباره بازی دیروز چیست؟\n"
+             "بازی خوبی بود و بچه‌ها تا آخر جنگیدند.\n"
+             "برای بازی بعد برنامه خاصی دارید؟\n"
+             "بله، باید سه امتیاز را بگیریم.\n"
+             "هواداران را هم به ورزشگاه دعوت می‌کنم.\n"
+             "یعنی از ترکیب راضی هستید\n"
+             "فعلا بله، ترکیب ما کامل است.")
+ANSWERS = ["بازی خوبی بود و بچه‌ها تا آخر جنگیدند.", "بله، باید سه امتیاز را بگیریم.",
+           "هواداران را هم به ورزشگاه دعوت می‌کنم.", "فعلا بله، ترکیب ما کامل است."]
+
+
+def interview_roles(text, answers, score=0.9):
+    return [span(text, "دایی", "SPEAKER"), span(text, "تیم را از نو می‌سازیم", "QUOTE")] + \
+        [span(text, a, "QUOTE", score=score) for a in answers]
+
+
+def test_interview_answers_are_direct_quotes_of_the_interviewee():
+    # Guidelines 7: the questions are not quotes; each answer paragraph is one direct quote, no speaker, no cue,
+    # the interviewee's entity at the nearest earlier mention (here the surname inside his full name).
+    text = INTERVIEW
+    ents = [ent(text, "دایی"), ent(text, "علی دایی")]
+    quotes = link_quotes(text, interview_roles(text, ANSWERS), ents, min_score=0.8, rule_quotes=[], own_min_score=0.99)
+    assert [q["quote"]["text"] for q in quotes] == ["تیم را از نو می‌سازیم"] + ANSWERS
+    check_offsets(text, quotes)
+    mention = text.index("دایی", text.index("علی دایی"))
+    for q in quotes[1:]:  # exempt from the own bar: the rules never tag an answer
+        assert q["speaker"] is None and q["cue"] is None and q["kind"] == "direct"
+        assert (q["speaker_entity"]["start"], q["speaker_entity"]["text"]) == (mention, "دایی")
+    # The answer after an unmarked question ("یعنی از ترکیب راضی هستید") is one too; below the bar none is.
+    assert link_quotes(text, interview_roles(text, ANSWERS, score=0.7), ents, min_score=0.8)[1:] == []
+
+
+def test_one_question_or_bullets_alone_make_no_interview():
+    one = INTERVIEW.replace("برای بازی بعد برنامه خاصی دارید؟", "برای بازی بعد برنامه خاصی دارید.")
+    answers = [a for a in ANSWERS if a in one]
+    quotes = link_quotes(one, interview_roles(one, answers), [ent(one, "علی دایی")])
+    assert [q["quote"]["text"] for q in quotes] == ["تیم را از نو می‌سازیم"]
+    # Fars opens section headings with "*": a heading and the paragraph under it are no question and answer.
+    headings = INTERVIEW.replace("چیست؟", "چیست").replace("دارید؟", "دارید").replace("\nنظرتان", "\n*نظرتان")
+    quotes = link_quotes(headings, interview_roles(headings, ANSWERS), [ent(headings, "علی دایی")])
+    assert [q["quote"]["text"] for q in quotes] == ["تیم را از نو می‌سازیم"]
+
+
+def test_a_question_the_head_tags_is_no_answer():
+    text = INTERVIEW
+    roles = interview_roles(text, ANSWERS) + [span(text, "برای بازی بعد برنامه خاصی دارید؟", "QUOTE", score=0.95)]
+    quotes = link_quotes(text, roles, [ent(text, "علی دایی")])
+    assert "برای بازی بعد برنامه خاصی دارید؟" not in [q["quote"]["text"] for q in quotes]
+    assert [q["quote"]["text"] for q in quotes][-1] == ANSWERS[-1]
