@@ -334,44 +334,60 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
 
 #: What opens a question in a printed interview besides a question mark: a bullet or a dash.
 _QUESTION_BULLETS = "*•-–"
+#: Share of a paragraph the head must tag QUOTE for it to count as an answer when recognising an interview,
+#: and, once the article is one, for an answer paragraph (the head often tags only some sentences of an
+#: answer).  Chosen on the interviews of the train split (docs/training.md).
+_INTERVIEW_SHARE, _ANSWER_SHARE = 0.3, 0.1
 
 
 def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) -> dict[tuple[int, int], list[float]]:
     """The answer paragraphs of a question-and-answer interview: (start, end) -> the scores of the QUOTE
-    pieces in it; and its questions: (start, end) -> [] (no quote).  Guidelines 7: the questions are not quotes; each answer paragraph is a direct quote with
-    no SPEAKER and no CUE, of the interviewee.  No cue marks them, so the linker dropped them as content nobody
-    is said to have said; the head does tag them.
+    pieces in it; and its questions: (start, end) -> [] (no quote).  Guidelines 7: the questions are not
+    quotes; each answer paragraph is a direct quote with no SPEAKER and no CUE, of the interviewee.  No cue
+    marks them, so the linker dropped them as content nobody is said to have said; the head does tag them.
 
-    An article is an interview when at least two paragraphs ending with a question mark are each followed by
-    an answer-like paragraph: at least half of it tagged QUOTE, no CUE or SPEAKER in it, not itself a
-    question (ending with a question mark, or opening with a bullet or dash).  From the first such question
-    on, an answer-like paragraph after a question, an untagged paragraph (a question without a mark) or
-    another answer is an answer, and one ending with a question mark or opening with a bullet is a question.
-    A bullet alone does not make an interview: Fars opens section headings
-    with `*` too."""
+    A question ends with a question mark or opens with a bullet or dash.  An answer names nobody: no CUE or
+    SPEAKER in it, not a question.  A labelled answer (`مسی: ...`: a SPEAKER opening the paragraph, then a
+    colon) is linked as any `X: Y` quote, with its speaker, but counts as an answer here.  An article is an
+    interview when at least two paragraphs ending with a question mark are each followed by an answer
+    (at least ``_INTERVIEW_SHARE`` of it tagged QUOTE) or a labelled answer.  From the first such question
+    on, a paragraph after a question, an untagged paragraph (a question without a mark) or an answer is an
+    answer if it is shaped like one and at least ``_ANSWER_SHARE`` of it is tagged; and every question is
+    dropped.  A bullet alone does not make an interview: Fars opens section headings with `*` too."""
     pars = [(a, b) for m in re.finditer(r"[^\n]+", text) for a, b in [_strip(text, m.start(), m.end())] if a < b]
 
-    def tagged(a: int, b: int) -> float:  # share of the paragraph inside QUOTE pieces
-        return sum(max(0, min(b, p["end"]) - max(a, p["start"])) for p in pieces) / (b - a)
+    def tagged(par: tuple[int, int]) -> float:  # share of the paragraph inside QUOTE pieces
+        return sum(max(0, min(par[1], p["end"]) - max(par[0], p["start"])) for p in pieces) / (par[1] - par[0])
 
-    def marked_question(a: int, b: int) -> bool:
-        return text[a:b].rstrip(" .\u200c").endswith(("?", "؟"))
+    def question(par: tuple[int, int]) -> bool:
+        return text[par[0]] in _QUESTION_BULLETS or text[par[0]:par[1]].rstrip(" .\u200c").endswith(("?", "؟"))
 
-    def answer_like(a: int, b: int) -> bool:
-        return tagged(a, b) >= 0.5 and not marked_question(a, b) and text[a] not in _QUESTION_BULLETS and \
-            not any(a <= r["start"] < b for r in attributions)
+    def names_nobody(par: tuple[int, int]) -> bool:
+        return not question(par) and not any(par[0] <= r["start"] < par[1] for r in attributions)
 
-    firsts = [i for i in range(1, len(pars)) if marked_question(*pars[i - 1]) and answer_like(*pars[i])]
+    def labelled(par: tuple[int, int]) -> bool:
+        return not question(par) and any(r["start"] <= par[0] + 1 and par[0] <= r["start"]
+                                         and text[r["end"]:r["end"] + 2].lstrip()[:1] == ":" for r in attributions)
+
+    def marked_question(par: tuple[int, int]) -> bool:
+        return text[par[0]:par[1]].rstrip(" .\u200c").endswith(("?", "؟"))
+
+    firsts = [i for i in range(1, len(pars)) if marked_question(pars[i - 1]) and (
+        labelled(pars[i]) or (names_nobody(pars[i]) and tagged(pars[i]) >= _INTERVIEW_SHARE))]
     if len(firsts) < 2:
         return {}
-    out: dict[tuple[int, int], list[float]] = {}
+    out: dict[tuple[int, int], list[float]] = {pars[firsts[0] - 1]: []}  # the first question
+    answered: set[tuple[int, int]] = set()
     for prev, par in zip(pars[firsts[0] - 1:], pars[firsts[0]:]):
-        if answer_like(*par) and (prev in out or tagged(*prev) < 0.5 or marked_question(*prev)
-                                  or text[prev[0]] in _QUESTION_BULLETS):
+        after = prev in answered or question(prev) or tagged(prev) < 0.5
+        if labelled(par):
+            answered.add(par)
+        elif after and names_nobody(par) and tagged(par) >= _ANSWER_SHARE:
+            answered.add(par)
             out[par] = [p["score"] for p in pieces if par[0] <= p["start"] and p["end"] <= par[1]] or \
                 [p["score"] for p in pieces if p["start"] < par[1] and par[0] < p["end"]]  # pieces over its edges
-        elif marked_question(*par) or text[par[0]] in _QUESTION_BULLETS:
-            out[par] = []  # a question: never a quote, though the head may tag it
+        elif question(par):
+            out[par] = []  # never a quote, though the head may tag it
     return out
 
 

@@ -521,3 +521,30 @@ def test_a_question_the_head_tags_is_no_answer():
     quotes = link_quotes(text, roles, [ent(text, "علی دایی")])
     assert "برای بازی بعد برنامه خاصی دارید؟" not in [q["quote"]["text"] for q in quotes]
     assert [q["quote"]["text"] for q in quotes][-1] == ANSWERS[-1]
+
+
+def test_an_answer_the_head_tags_only_in_part_is_still_one_quote():
+    # Once the article is an interview, an answer needs only a tenth of it tagged: the head often tags one
+    # sentence of an answer; the whole paragraph is the quote.
+    text = INTERVIEW.replace("بله، باید سه امتیاز را بگیریم.", "بله، باید سه امتیاز را بگیریم. حریف تیم خوبی است و کار سختی داریم.")
+    quotes = link_quotes(text, interview_roles(text, ANSWERS), [ent(text, "علی دایی")])
+    assert "بله، باید سه امتیاز را بگیریم. حریف تیم خوبی است و کار سختی داریم." in [q["quote"]["text"] for q in quotes]
+
+
+def test_labelled_interview_questions_are_dropped_and_answers_keep_their_speaker():
+    # varzesh3-2-0488: "فیفا: <question>?" / "مسی: <answer>": the answers are X: Y quotes of Messi; the
+    # questions, which the head may take for quotes of "فیفا", are not quotes.
+    text = ("مسی: خیلی تغییر کرده ام\n\nفیفا با لیونل مسی گفت‌وگو کرد.\n"
+            "فیفا: این مراسم برایت عادی شده است؟\nمسی: راستش هنوز برایم عادی نشده است.\n"
+            "فیفا: امسال چه تغییری کرده ای؟\nمسی: خیلی تغییر کرده ام و پدر شده ام.")
+    roles = [span(text, "مسی", "SPEAKER"), span(text, "خیلی تغییر کرده ام", "QUOTE")]
+    for q, a in (("این مراسم برایت عادی شده است؟", "راستش هنوز برایم عادی نشده است."),
+                 ("امسال چه تغییری کرده ای؟", "خیلی تغییر کرده ام و پدر شده ام.")):
+        roles += [dict(span(text, "فیفا", "SPEAKER"), start=text.index(q) - 6, end=text.index(q) - 2),
+                  span(text, q, "QUOTE"), span(text, a, "QUOTE")]
+        i = text.index(a) - 5
+        roles.append({"label": "SPEAKER", "start": i, "end": i + 3, "score": 1.0})
+    quotes = link_quotes(text, roles, [ent(text, "لیونل مسی")])
+    check_offsets(text, quotes)
+    assert [(q["quote"]["text"], q["speaker"]["text"]) for q in quotes] == [
+        ("خیلی تغییر کرده ام", "مسی"), ("راستش هنوز برایم عادی نشده است.", "مسی"), ("خیلی تغییر کرده ام و پدر شده ام.", "مسی")]
