@@ -359,8 +359,11 @@ def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) 
     def tagged(par: tuple[int, int]) -> float:  # share of the paragraph inside QUOTE pieces
         return sum(max(0, min(par[1], p["end"]) - max(par[0], p["start"])) for p in pieces) / (par[1] - par[0])
 
+    def marked_question(par: tuple[int, int]) -> bool:
+        return text[par[0]:par[1]].rstrip(" .\u200c").endswith(("?", "؟"))
+
     def question(par: tuple[int, int]) -> bool:
-        return text[par[0]] in _QUESTION_BULLETS or text[par[0]:par[1]].rstrip(" .\u200c").endswith(("?", "؟"))
+        return text[par[0]] in _QUESTION_BULLETS or marked_question(par)
 
     def names_nobody(par: tuple[int, int]) -> bool:
         return not question(par) and not any(par[0] <= r["start"] < par[1] for r in attributions)
@@ -368,9 +371,6 @@ def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) 
     def labelled(par: tuple[int, int]) -> bool:
         return not question(par) and any(r["start"] <= par[0] + 1 and par[0] <= r["start"]
                                          and text[r["end"]:r["end"] + 2].lstrip()[:1] == ":" for r in attributions)
-
-    def marked_question(par: tuple[int, int]) -> bool:
-        return text[par[0]:par[1]].rstrip(" .\u200c").endswith(("?", "؟"))
 
     firsts = [i for i in range(1, len(pars)) if marked_question(pars[i - 1]) and (
         labelled(pars[i]) or (names_nobody(pars[i]) and tagged(pars[i]) >= _INTERVIEW_SHARE))]
