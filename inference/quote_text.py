@@ -44,6 +44,7 @@ CLOSE_MARKS = "»\"”’"
 MARKS = OPEN_MARKS + CLOSE_MARKS
 #: The mark that closes each opening mark (a straight quote closes itself).
 MARK_PAIRS = {"«": "»", "“": "”", "‘": "’", '"': '"'}
+_OPENER_OF = {close: open_ for open_, close in MARK_PAIRS.items()}
 _SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace()) + "\u200c\u200d\u200e\u200f\ufeff"
 _FOLD = str.maketrans({**LETTER_FOLD, "\u200c": " ", "\u0640": None})  # kashida: a stretch, not a letter
 
@@ -122,8 +123,7 @@ def trim_span(text: str, start: int, end: int, label: str) -> tuple[int, int]:
         if sub[0] in OPEN_MARKS:
             close = sub.find(MARK_PAIRS[sub[0]], 1)
             s, e = (s + 1, e - 1) if close == len(sub) - 1 else (s + 1, e) if close == -1 else (s, e)
-        if s < e and text[e - 1] in CLOSE_MARKS and {"»": "«", "”": "“", "’": "‘"}.get(text[e - 1], '"') \
-                not in text[s:e - 1]:
+        if s < e and text[e - 1] in CLOSE_MARKS and _OPENER_OF[text[e - 1]] not in text[s:e - 1]:
             e -= 1
         if (s, e) == (start, end):
             return s, e

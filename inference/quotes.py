@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from .quote_interviews import interview_answers, interviewee
 from .quote_speakers import find_speaker, subject_of_cue, whole_entities, with_determiner
 from .quote_text import (ANAPHORIC, CLOSE_MARKS, MARK_PAIRS, MARKS, OPEN_MARKS, ORG_HEADS, PERSON_HEADS,
                          PRONOUNS, _SENTENCE_END, _SPACES, EntityRef, Quote, Span, _bare, _overlap, _strip,
@@ -250,7 +251,7 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
         they can pass their speaker on to the next quote.
     rule_quotes, own_min_score: the character ranges the rule annotator tags QUOTE; a quote less than half
         inside them is the model's own and needs ``own_min_score`` too (None: no such bar; interview answers,
-        which the rules never tag, are exempt: ``_interview_answers``).  The ranges also
+        which the rules never tag, are exempt: ``quote_interviews``).  The ranges also
         mend the pieces' bounds (``_repair_pieces``): a fragment inside a range takes the range, and a piece
         that starts with a range and runs on past it ends with it.
     Returns quotes in text order: ``{"quote", "speaker", "cue", "speaker_entity", "kind", "score"}``.
@@ -269,15 +270,14 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
     # را «گفتگویی سازنده» توصیف کرد" a stray piece over the clause (0.64) took the quote back over its speaker.
     # Unless the rules tag it QUOTE: then it is part of the quote the rules see (``_repair_pieces``).
     pieces = _repair_pieces(text, roles["QUOTE"], rule_quotes or (), min_score)
-    # Interview answers (guidelines 7): each answer paragraph is one quote of the interviewee, no cue; the
-    # pieces in a question go.
-    answers = _interview_answers(text, pieces, cues + speakers)
-    if answers:
-        pieces = sorted([p for p in pieces if not any(a <= p["start"] and p["end"] <= b for a, b in answers)] + [
-            {"start": a, "end": b, "text": text[a:b], "score": sc[0], "scores": sc} for (a, b), sc in answers.items() if sc],
-            key=lambda r: (r["start"], r["end"]))
-        answers = {k: v for k, v in answers.items() if v}
-    interviewee = _interviewee(text, ents, min(answers)[0]) if answers else []
+    # Interview answers (guidelines 7): each answer paragraph is one quote of the interviewee, no cue.
+    answers, questions = interview_answers(text, pieces, cues + speakers)
+    if answers or questions:  # an answer's pieces become the one paragraph-long piece; a question's go
+        whole = [*answers, *questions]
+        pieces = [p for p in pieces if not any(a <= p["start"] and p["end"] <= b for a, b in whole)]
+        pieces += [{"start": a, "end": b, "text": text[a:b], "score": sc[0], "scores": sc} for (a, b), sc in answers.items()]
+        pieces.sort(key=lambda r: (r["start"], r["end"]))
+    speaking = interviewee(text, ents, min(answers)[0]) if answers else []
     quotes = _merge_quote_spans(text, pieces, cues + speakers)
     out: list[Quote] = []
     history: list[EntityRef | None] = []  # entities of the speakers quoted so far (None: anonymous)
@@ -305,7 +305,7 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
                 entity = relocate(text, prev["entity"], q["start"])
                 inherited = True
         if answer:  # an interview answer: nobody is named, the interviewee speaks (guidelines 7)
-            entity, inherited = _mention_before(text, interviewee, q["start"]), True
+            entity, inherited = _mention_before(text, speaking, q["start"]), True
         shaped = answer or _marked_or_colon(text, q)
         if (cue is None and speaker is None and not inherited) or (not shaped and (
                 len(text[q["start"]:q["end"]].split()) < MIN_QUOTE_WORDS or not looks_like_clause(text[q["start"]:q["end"]]))):
@@ -330,82 +330,6 @@ def link_quotes(text: str, role_spans: Iterable[dict], entities: Iterable[dict] 
             history.append(entity)  # None marks an anonymous speaker
     _forward_names(text, out)
     return out
-
-
-#: What opens a question in a printed interview besides a question mark: a bullet or a dash.
-_QUESTION_BULLETS = "*•-–"
-#: Share of a paragraph the head must tag QUOTE for it to count as an answer when recognising an interview,
-#: and, once the article is one, for an answer paragraph (the head often tags only some sentences of an
-#: answer).  Chosen on the interviews of the train split (docs/training.md).
-_INTERVIEW_SHARE, _ANSWER_SHARE = 0.3, 0.1
-
-
-def _interview_answers(text: str, pieces: list[dict], attributions: list[dict]) -> dict[tuple[int, int], list[float]]:
-    """The answer paragraphs of a question-and-answer interview: (start, end) -> the scores of the QUOTE
-    pieces in it; and its questions: (start, end) -> [] (no quote).  Guidelines 7: the questions are not
-    quotes; each answer paragraph is a direct quote with no SPEAKER and no CUE, of the interviewee.  No cue
-    marks them, so the linker dropped them as content nobody is said to have said; the head does tag them.
-
-    A question ends with a question mark or opens with a bullet or dash.  An answer names nobody: no CUE or
-    SPEAKER in it, not a question.  A labelled answer (`مسی: ...`: a SPEAKER opening the paragraph, then a
-    colon) is linked as any `X: Y` quote, with its speaker, but counts as an answer here.  An article is an
-    interview when at least two paragraphs ending with a question mark are each followed by an answer
-    (at least ``_INTERVIEW_SHARE`` of it tagged QUOTE) or a labelled answer.  From the first such question
-    on, a paragraph after a question, an untagged paragraph (a question without a mark) or an answer is an
-    answer if it is shaped like one and at least ``_ANSWER_SHARE`` of it is tagged; and every question is
-    dropped.  A bullet alone does not make an interview: Fars opens section headings with `*` too."""
-    pars = [(a, b) for m in re.finditer(r"[^\n]+", text) for a, b in [_strip(text, m.start(), m.end())] if a < b]
-
-    def tagged(par: tuple[int, int]) -> float:  # share of the paragraph inside QUOTE pieces
-        return sum(max(0, min(par[1], p["end"]) - max(par[0], p["start"])) for p in pieces) / (par[1] - par[0])
-
-    def marked_question(par: tuple[int, int]) -> bool:
-        return text[par[0]:par[1]].rstrip(" .\u200c").endswith(("?", "؟"))
-
-    def question(par: tuple[int, int]) -> bool:
-        return text[par[0]] in _QUESTION_BULLETS or marked_question(par)
-
-    def names_nobody(par: tuple[int, int]) -> bool:
-        return not question(par) and not any(par[0] <= r["start"] < par[1] for r in attributions)
-
-    def labelled(par: tuple[int, int]) -> bool:
-        return not question(par) and any(r["start"] <= par[0] + 1 and par[0] <= r["start"]
-                                         and text[r["end"]:r["end"] + 2].lstrip()[:1] == ":" for r in attributions)
-
-    firsts = [i for i in range(1, len(pars)) if marked_question(pars[i - 1]) and (
-        labelled(pars[i]) or (names_nobody(pars[i]) and tagged(pars[i]) >= _INTERVIEW_SHARE))]
-    if len(firsts) < 2:
-        return {}
-    out: dict[tuple[int, int], list[float]] = {pars[firsts[0] - 1]: []}  # the first question
-    answered: set[tuple[int, int]] = set()
-    for prev, par in zip(pars[firsts[0] - 1:], pars[firsts[0]:]):
-        after = prev in answered or question(prev) or tagged(prev) < 0.5
-        if labelled(par):
-            answered.add(par)
-        elif after and names_nobody(par) and tagged(par) >= _ANSWER_SHARE:
-            answered.add(par)
-            out[par] = [p["score"] for p in pieces if par[0] <= p["start"] and p["end"] <= par[1]] or \
-                [p["score"] for p in pieces if p["start"] < par[1] and par[0] < p["end"]]  # pieces over its edges
-        elif question(par):
-            out[par] = []  # never a quote, though the head may tag it
-    return out
-
-
-def _interviewee(text: str, ents: list[dict], before: int) -> list[dict]:
-    """The interviewee's mentions before ``before``: the one person named in the title, else the person
-    named most often (ties: the first named).  Names are grouped by their last word (the surname)."""
-    def surname(e: dict) -> str:
-        return (fold(text[e["start"]:e["end"]]).split() or [""])[-1]
-
-    groups: dict[str, list[dict]] = {}
-    for e in ents:
-        if e["type"] == "PER" and e["end"] <= before:
-            groups.setdefault(surname(e), []).append(e)
-    title_end = text.find("\n") if "\n" in text else len(text)
-    in_title = {k for k, g in groups.items() if any(e["end"] <= title_end for e in g)}
-    if len(in_title) == 1:
-        return groups[in_title.pop()]
-    return max(groups.values(), key=lambda g: (len(g), -g[0]["start"])) if groups else []
 
 
 def _mention_before(text: str, mentions: list[dict], pos: int) -> EntityRef | None:
