@@ -284,17 +284,3 @@ def test_agreement_scores_a_second_annotation_against_the_gold(records):
     assert s["quote_50"]["precision"] == 1.0 and s["quote_50"]["recall"] == (len(rec["quotes"]) - 1) / len(rec["quotes"])
     with pytest.raises(bg.AnnotationError, match="not in the gold"):
         ag.agreement([dict(rec, id="fars-9-9999")], records)
-
-
-# ----------------------------------------------------------------------- pending batches
-
-
-def test_pending_batches_resolve_and_are_not_gold(records, news):
-    """pending/ holds finished training batches that are not in the gold yet (data/quotes/README.md): they
-    must still resolve with the builder, be training batches, and share no article with the gold."""
-    pending_dir = QUOTES / "pending"
-    pending = bg.build_all(news, pending_dir)
-    assert pending and all(r["split"] == "train" for r in pending)
-    assert not {r["id"] for r in pending} & {r["id"] for r in records}
-    assert not {p.name for p in pending_dir.glob("*.yaml")} & {p.name for p in bg.ANNOTATION_DIR.glob("*.yaml")}
-    assert sum(len(r["quotes"]) for r in pending) == 220
