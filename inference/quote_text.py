@@ -168,6 +168,20 @@ def is_anonymous(s: str) -> bool:
     return w[0] in ANONYMOUS or (len(w) > 1 and w[0] in ANAPHORIC and w[1] in ANONYMOUS_HEADS)
 
 
+#: Closed-class words (adverbs, conjunctions, prepositions) that never make a speaker mention on their own. The
+#: head sometimes tags a sentence-opening one SPEAKER ("هنوز ... یکی از منابع گفت که": the adverb, not the source).
+NOT_MENTIONS = frozenset(fold("""هنوز همچنین همچنان اکنون حالا البته اما ولی سپس پس بنابراین قبلا قبلاً پیشتر اخیرا
+    اخیراً نیز هم تاکنون ضمنا ضمناً اگرچه اگر چون زیرا چرا که و یا از به در با برای تا بر اینکه آنکه حتی فقط تنها
+    باز دوباره مجددا مجدداً همینطور درباره سرانجام نهایتا نهایتاً ظاهرا ظاهراً قطعا قطعاً احتمالا احتمالاً معمولا
+    معمولاً""").split())
+
+
+def closed_class_only(s: str) -> bool:
+    """True if every word of ``s`` is in ``NOT_MENTIONS``: such a tagged SPEAKER mentions nobody."""
+    w = _bare(s)
+    return bool(w) and all(x in NOT_MENTIONS for x in w)
+
+
 def description_type(s: str) -> str | None:
     """"PER"/"ORG" if the mention is a description (a title, "این سازمان"), None if it may be a name."""
     w = _bare(s) or [""]

@@ -27,8 +27,8 @@ from .quote_interviews import interview_answers, interviewee
 from .quote_speakers import find_speaker, subject_of_cue, whole_entities, with_determiner
 from .quote_text import (ANAPHORIC, CLOSE_MARKS, MARK_PAIRS, MARKS, OPEN_MARKS, ORG_HEADS, PERSON_HEADS,
                          PRONOUNS, _SENTENCE_END, _SPACES, EntityRef, Quote, Span, _bare, _overlap, _strip,
-                         crosses_sentence, description_type, fold, is_anonymous, is_pronoun, make_span,
-                         looks_like_clause, paragraph_bounds, trim_span)
+                         closed_class_only, crosses_sentence, description_type, fold, is_anonymous, is_pronoun,
+                         make_span, looks_like_clause, paragraph_bounds, trim_span)
 
 
 #: Reported content is a clause: a shorter QUOTE piece is tagging noise (no gold quote has fewer than 4
@@ -173,22 +173,40 @@ def _find_cue(text: str, q: dict, cues: list[dict], quotes: list[dict]) -> dict 
     return min(cands, key=lambda t: t[:3])[3] if cands else None
 
 
+def drop_non_mentions(text: str, roles: Iterable[dict]) -> list[dict]:
+    """The quote head's role spans less its SPEAKERs made of closed-class words only (``closed_class_only``).
+
+    The head sometimes tags a sentence-opening adverb SPEAKER (``هنوز مشخص نیست ... اگرچه یکی از منابع گفت
+    که``): that word mentions nobody, and without it the linker finds the cue's subject. Applied to the
+    model's tags only (``Tagger``): the rule annotator's output, and so the silver data and the baseline, stay
+    as they were measured.
+    """
+    return [r for r in roles
+            if not (r["label"] == "SPEAKER" and closed_class_only(text[int(r["start"]):int(r["end"])]))]
+
+
 def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list) -> EntityRef | None:
     """The named entity a speaker mention stands for (see the module docstring)."""
     s = sp["text"]
     if is_anonymous(s):  # "یک مقام کاخ سفید": never named (guidelines), whatever organisation it is in
         return None
     overlapping = [e for e in entities if _overlap(e, sp) > 0]
+    w = _bare(s)
+    comma = re.search("[،,]", s)
+    if (overlapping and comma and w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC and not is_pronoun(s)
+            and all(e["start"] > sp["start"] + comma.start() for e in overlapping)):
+        # "«آنا کلی»، معاون سخنگوی کاخ سفید" with only the White House tagged: the mention is the leading name
+        # NER missed, and the organisation in the title after the comma is not the speaker.
+        return _name_part(text, sp, "ORG" if w[0] in ORG_HEADS else "PER")
     if overlapping:  # the name inside the mention; PER before ORG before LOC
         rank = {"PER": 0, "ORG": 1}
         return _ent(text, min(overlapping, key=lambda e: (rank.get(e["type"], 2), -_overlap(e, sp), e["start"])))
-    if (is_pronoun(s) or (_bare(s) or [""])[0] in ANAPHORIC) and history and history[-1] is None:
+    if (is_pronoun(s) or (w or [""])[0] in ANAPHORIC) and history and history[-1] is None:
         return None  # "یک مقام آمریکایی گفت ... وی / این مقام افزود": back to the anonymous source
     want = "PER" if is_pronoun(s) else description_type(s)
     if not is_pronoun(s):
         # No NER entity in it (no NER at all, or a name NER missed): a mention that does not open with a title
         # or "این" holds the name itself: "علی عابدینی، سرپرست باشگاه" -> "علی عابدینی", "وزارت نفت" -> ORG.
-        w = _bare(s)
         if w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC:
             return _name_part(text, sp, "ORG" if w[0] in ORG_HEADS else "PER")
     # A pronoun or a description: the speaker just quoted if it fits, else the nearest earlier entity.
@@ -461,4 +479,4 @@ def quotes_to_record(record_id: str, source: str, split: str, text: str, quotes:
 
 __all__ = ["QUOTE_SOURCES", "Span", "EntityRef", "Quote", "OPEN_MARKS", "CLOSE_MARKS", "PRONOUNS", "ORG_HEADS", "PERSON_HEADS", "fold",
            "make_span", "paragraph_bounds", "crosses_sentence", "trim_span", "is_pronoun", "is_anonymous",
-           "description_type", "relocate", "link_quotes", "quotes_to_record"]
+           "description_type", "relocate", "drop_non_mentions", "link_quotes", "quotes_to_record"]

@@ -257,11 +257,12 @@ class Tagger:
                 "quotes": [],
             }
             if self.quote_source == "model":
-                from .quotes import link_quotes
+                from .quotes import drop_non_mentions, link_quotes
 
                 result["_quote_roles"] = roles
-                result["quotes"] = link_quotes(text, roles, entities, sentences, min_score=self.quote_min_score,
-                                               rule_quotes=rule_quotes, own_min_score=self.own_quote_min_score)
+                result["quotes"] = link_quotes(text, drop_non_mentions(text, roles), entities, sentences,
+                                               min_score=self.quote_min_score, rule_quotes=rule_quotes,
+                                               own_min_score=self.own_quote_min_score)
             elif self.quote_source == "rules":
                 from .quote_rules import annotate_quotes
 

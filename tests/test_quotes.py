@@ -2,9 +2,9 @@
 
 import pytest
 
-from parstag.inference.quote_text import looks_like_clause
-from parstag.inference.quotes import (description_type, is_anonymous, is_pronoun, link_quotes, quotes_to_record,
-                                      trim_span)
+from parstag.inference.quote_text import closed_class_only, looks_like_clause
+from parstag.inference.quotes import (description_type, drop_non_mentions, is_anonymous, is_pronoun, link_quotes,
+                                      quotes_to_record, trim_span)
 from parstag.training.quote_eval import record_to_quotes
 
 
@@ -548,3 +548,45 @@ def test_labelled_interview_questions_are_dropped_and_answers_keep_their_speaker
     check_offsets(text, quotes)
     assert [(q["quote"]["text"], q["speaker"]["text"]) for q in quotes] == [
         ("خیلی تغییر کرده ام", "مسی"), ("راستش هنوز برایم عادی نشده است.", "مسی"), ("خیلی تغییر کرده ام و پدر شده ام.", "مسی")]
+
+
+@pytest.mark.parametrize(("words", "closed"), [
+    ("هنوز", True), ("و نیز", True), ("ولي", True), ("علی دایی", False), ("وی", False), ("«»", False),
+])
+def test_closed_class_only(words, closed):
+    assert closed_class_only(words) is closed
+
+
+def test_an_adverb_tagged_speaker_gives_way_to_the_cues_subject():
+    # The sample report's sentence: the head tags the opening adverb SPEAKER; the source is the cue's subject.
+    text = "هنوز مشخص نیست که چرا این دیدار برگزار نمی‌شود، اگرچه یکی از منابع گفت که روبیو و لاوروف انتظارات متفاوتی دارند."
+    roles = [span(text, "هنوز", "SPEAKER"), span(text, "گفت", "CUE"),
+             span(text, "روبیو و لاوروف انتظارات متفاوتی دارند.", "QUOTE")]
+    ents = [ent(text, "روبیو"), ent(text, "لاوروف")]
+    [q] = link_quotes(text, roles, ents)
+    assert q["speaker"]["text"] == "هنوز"  # what the linker makes of the head's tags as they are
+    assert drop_non_mentions(text, roles) == roles[1:]
+    [q] = link_quotes(text, drop_non_mentions(text, roles), ents)
+    assert q["speaker"]["text"] == "یکی از منابع" and q["speaker_entity"] is None
+    # A name NER missed is still a speaker: only closed-class words are passed over.
+    text = "کرانچار گفت که تیم آماده است."
+    roles = [span(text, "کرانچار", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "تیم آماده است.", "QUOTE")]
+    [q] = link_quotes(text, drop_non_mentions(text, roles), [])
+    assert q["speaker"]["text"] == "کرانچار" and q["speaker_entity"]["text"] == "کرانچار"
+
+
+@pytest.mark.parametrize("tagged", [["کاخ سفید"], ["آنا کلی", "کاخ سفید"]])
+def test_a_name_before_a_title_is_the_speaker_not_the_organisation_in_the_title(tagged):
+    text = "«آنا کلی»، معاون سخنگوی کاخ سفید، گفت: «رئیس‌جمهور به دنبال راه‌حلی مسالمت‌آمیز است.»"
+    roles = [span(text, "«آنا کلی»، معاون سخنگوی کاخ سفید", "SPEAKER"), span(text, "گفت", "CUE"),
+             span(text, "رئیس‌جمهور به دنبال راه‌حلی مسالمت‌آمیز است.", "QUOTE")]
+    ents = [ent(text, e, "ORG" if e == "کاخ سفید" else "PER") for e in tagged]
+    [q] = link_quotes(text, roles, ents)  # NER missed the name, or found it: the person either way
+    assert q["speaker_entity"] == {"start": 1, "end": 8, "text": "آنا کلی", "type": "PER"}
+    check_offsets(text, [q])
+    # A title with no name before it still stands for the organisation NER found in it.
+    text = "سخنگوی کاخ سفید گفت: «رئیس‌جمهور به دنبال راه‌حلی مسالمت‌آمیز است.»"
+    roles = [span(text, "سخنگوی کاخ سفید", "SPEAKER"), span(text, "گفت", "CUE"),
+             span(text, "رئیس‌جمهور به دنبال راه‌حلی مسالمت‌آمیز است.", "QUOTE")]
+    [q] = link_quotes(text, roles, [ent(text, "کاخ سفید", "ORG")])
+    assert q["speaker_entity"]["text"] == "کاخ سفید"
