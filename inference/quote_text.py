@@ -179,7 +179,8 @@ NOT_MENTIONS = frozenset(fold("""هنوز همچنین همچنان اکنون �
 def closed_class_only(s: str) -> bool:
     """True if every word of ``s`` is in ``NOT_MENTIONS``: such a tagged SPEAKER mentions nobody."""
     w = _bare(s)
-    return bool(w) and all(x in NOT_MENTIONS for x in w)
+    # fold() makes ZWNJ a space: "همین‌طور" is "همین طور" here, listed as "همینطور".
+    return bool(w) and (all(x in NOT_MENTIONS for x in w) or "".join(w) in NOT_MENTIONS)
 
 
 def description_type(s: str) -> str | None:

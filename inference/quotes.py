@@ -181,8 +181,11 @@ def drop_non_mentions(text: str, roles: Iterable[dict]) -> list[dict]:
     model's tags only (``Tagger``): the rule annotator's output, and so the silver data and the baseline, stay
     as they were measured.
     """
-    return [r for r in roles
-            if not (r["label"] == "SPEAKER" and closed_class_only(text[int(r["start"]):int(r["end"])]))]
+    def mentions_nobody(r: dict) -> bool:
+        s, e = trim_span(text, int(r["start"]), int(r["end"]), "SPEAKER")  # as link_quotes reads it: "هنوز:"
+        return closed_class_only(text[s:e])
+
+    return [r for r in roles if not (r["label"] == "SPEAKER" and mentions_nobody(r))]
 
 
 def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list) -> EntityRef | None:
@@ -193,10 +196,11 @@ def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list
     overlapping = [e for e in entities if _overlap(e, sp) > 0]
     w = _bare(s)
     comma = re.search("[،,]", s)
-    if (overlapping and comma and w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC and not is_pronoun(s)
-            and all(e["start"] > sp["start"] + comma.start() for e in overlapping)):
+    if (overlapping and comma and w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC and w[0] not in PRONOUNS
+            and all(e["start"] > sp["start"] + comma.start() and e["type"] != "PER" for e in overlapping)):
         # "«آنا کلی»، معاون سخنگوی کاخ سفید" with only the White House tagged: the mention is the leading name
-        # NER missed, and the organisation in the title after the comma is not the speaker.
+        # NER missed, and the organisation in the title after the comma is not the speaker. A person NER found
+        # after the comma is the name ("ولیعهد سعودی، محمد بن سلمان"): the general rule below takes it.
         return _name_part(text, sp, "ORG" if w[0] in ORG_HEADS else "PER")
     if overlapping:  # the name inside the mention; PER before ORG before LOC
         rank = {"PER": 0, "ORG": 1}

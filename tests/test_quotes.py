@@ -551,7 +551,8 @@ def test_labelled_interview_questions_are_dropped_and_answers_keep_their_speaker
 
 
 @pytest.mark.parametrize(("words", "closed"), [
-    ("هنوز", True), ("و نیز", True), ("ولي", True), ("علی دایی", False), ("وی", False), ("«»", False),
+    ("هنوز", True), ("و نیز", True), ("ولي", True), ("همین‌طور", True), ("علی دایی", False), ("وی", False),
+    ("«»", False),
 ])
 def test_closed_class_only(words, closed):
     assert closed_class_only(words) is closed
@@ -566,6 +567,7 @@ def test_an_adverb_tagged_speaker_gives_way_to_the_cues_subject():
     [q] = link_quotes(text, roles, ents)
     assert q["speaker"]["text"] == "هنوز"  # what the linker makes of the head's tags as they are
     assert drop_non_mentions(text, roles) == roles[1:]
+    assert drop_non_mentions("هنوز: خبری نیست.", [span("هنوز: خبری نیست.", "هنوز:", "SPEAKER")]) == []  # trimmed
     [q] = link_quotes(text, drop_non_mentions(text, roles), ents)
     assert q["speaker"]["text"] == "یکی از منابع" and q["speaker_entity"] is None
     # A name NER missed is still a speaker: only closed-class words are passed over.
@@ -590,3 +592,19 @@ def test_a_name_before_a_title_is_the_speaker_not_the_organisation_in_the_title(
              span(text, "رئیس‌جمهور به دنبال راه‌حلی مسالمت‌آمیز است.", "QUOTE")]
     [q] = link_quotes(text, roles, [ent(text, "کاخ سفید", "ORG")])
     assert q["speaker_entity"]["text"] == "کاخ سفید"
+
+
+@pytest.mark.parametrize(("mention", "person", "entity"), [
+    ("ولیعهد سعودی، محمد بن سلمان", "محمد بن سلمان", "محمد بن سلمان"),  # NER found the person: the person
+    # Not the pronoun as a name; the organisation in the title wins, as it did before the leading-name step.
+    ("وی، رئیس پیشین فدراسیون فوتبال", None, "فدراسیون فوتبال"),
+])
+def test_the_leading_name_step_leaves_persons_and_pronouns_alone(mention, person, entity):
+    text = f"علی دایی گفت: «بازی سختی بود.» {mention} گفت: «تیم آماده است.»"
+    roles = [span(text, "علی دایی", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "بازی سختی بود.", "QUOTE"),
+             span(text, mention, "SPEAKER"), span(text, "گفت", "CUE", occ=2), span(text, "تیم آماده است.", "QUOTE")]
+    ents = [ent(text, "علی دایی")] + ([ent(text, person)] if person else []) + \
+        ([ent(text, "فدراسیون فوتبال", "ORG")] if "فدراسیون" in mention else [])
+    _, q = link_quotes(text, roles, ents)
+    assert q["speaker_entity"]["text"] == entity
+    check_offsets(text, [q])
