@@ -193,9 +193,11 @@ def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list
     s = sp["text"]
     if is_anonymous(s):  # "یک مقام کاخ سفید": never named (guidelines), whatever organisation it is in
         return None
-    overlapping = [e for e in entities if _overlap(e, sp) > 0]
     w = _bare(s)
     comma = re.search("[،,]", s)
+    # "وی، رئیس پیشین فدراسیون فوتبال": a pronoun with a title in apposition is the pronoun, not the title's ORG.
+    pronoun = is_pronoun(s) or bool(comma and is_pronoun(s[:comma.start()]))
+    overlapping = [] if pronoun else [e for e in entities if _overlap(e, sp) > 0]
     if (overlapping and comma and w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC and w[0] not in PRONOUNS
             and all(e["start"] > sp["start"] + comma.start() and e["type"] != "PER" for e in overlapping)):
         # "«آنا کلی»، معاون سخنگوی کاخ سفید" with only the White House tagged: the mention is the leading name
@@ -205,10 +207,10 @@ def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list
     if overlapping:  # the name inside the mention; PER before ORG before LOC
         rank = {"PER": 0, "ORG": 1}
         return _ent(text, min(overlapping, key=lambda e: (rank.get(e["type"], 2), -_overlap(e, sp), e["start"])))
-    if (is_pronoun(s) or (w or [""])[0] in ANAPHORIC) and history and history[-1] is None:
+    if (pronoun or (w or [""])[0] in ANAPHORIC) and history and history[-1] is None:
         return None  # "یک مقام آمریکایی گفت ... وی / این مقام افزود": back to the anonymous source
-    want = "PER" if is_pronoun(s) else description_type(s)
-    if not is_pronoun(s):
+    want = "PER" if pronoun else description_type(s)
+    if not pronoun:
         # No NER entity in it (no NER at all, or a name NER missed): a mention that does not open with a title
         # or "این" holds the name itself: "علی عابدینی، سرپرست باشگاه" -> "علی عابدینی", "وزارت نفت" -> ORG.
         if w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC:

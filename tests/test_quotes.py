@@ -596,10 +596,10 @@ def test_a_name_before_a_title_is_the_speaker_not_the_organisation_in_the_title(
 
 @pytest.mark.parametrize(("mention", "person", "entity"), [
     ("ولیعهد سعودی، محمد بن سلمان", "محمد بن سلمان", "محمد بن سلمان"),  # NER found the person: the person
-    # Not the pronoun as a name; the organisation in the title wins, as it did before the leading-name step.
-    ("وی، رئیس پیشین فدراسیون فوتبال", None, "فدراسیون فوتبال"),
+    # A pronoun with a title in apposition: the pronoun's speaker, not the pronoun as a name nor the title's ORG.
+    ("وی، رئیس پیشین فدراسیون فوتبال", None, "علی دایی"),
 ])
-def test_the_leading_name_step_leaves_persons_and_pronouns_alone(mention, person, entity):
+def test_a_person_or_pronoun_before_a_title_is_the_speaker(mention, person, entity):
     text = f"علی دایی گفت: «بازی سختی بود.» {mention} گفت: «تیم آماده است.»"
     roles = [span(text, "علی دایی", "SPEAKER"), span(text, "گفت", "CUE"), span(text, "بازی سختی بود.", "QUOTE"),
              span(text, mention, "SPEAKER"), span(text, "گفت", "CUE", occ=2), span(text, "تیم آماده است.", "QUOTE")]
