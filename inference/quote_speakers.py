@@ -5,7 +5,8 @@ mention can be whom it was said to (``منابع آگاه به سی‌ان‌ا�
 (``به گزارش خبرگزاری فارس``), cut inside a name (``یک [مقام کاخ] سفید``) or started a word late (``یک
 [منبع آگاه]``), or missing while the cue's subject is plainly there (a name the NER head found, a
 pronoun, an anonymous source).  This module picks the speaker mention for one quote from the tagged
-SPEAKER spans (``find_speaker``), repairs its extent (``whole_entities``, ``with_determiner``), and falls
+SPEAKER spans (``find_speaker``; the model's SPEAKERs made of closed-class words only are dropped
+first, ``drop_non_mentions``), repairs its extent (``whole_entities``, ``with_determiner``), and falls
 back to the cue's subject (``subject_of_cue``).  What the mention *refers to* (the named entity) is
 quotes.py's business.
 """
@@ -13,9 +14,10 @@ quotes.py's business.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
-from .quote_text import (ANAPHORIC, ANONYMOUS, ANONYMOUS_HEADS, MARKS, _SPACES, _bare, crosses_sentence,
-                         description_type, fold, is_pronoun, paragraph_bounds)
+from .quote_text import (ANAPHORIC, ANONYMOUS, ANONYMOUS_HEADS, MARKS, _SPACES, _bare, closed_class_only,
+                         crosses_sentence, description_type, fold, is_pronoun, paragraph_bounds, trim_span)
 
 
 def whole_entities(text: str, sp: dict, ents: list[dict]) -> dict:
@@ -58,6 +60,21 @@ def _addressee(text: str, span: dict) -> bool:
     """``منابع آگاه به سی‌ان‌ان گفتند``: a mention right after ``به`` is whom it was said to, not who said it."""
     before = " " + fold(text[max(0, span["start"] - 6):span["start"]]).rstrip(MARKS + " ")
     return before.endswith(" به")
+
+
+def drop_non_mentions(text: str, roles: Iterable[dict]) -> list[dict]:
+    """The quote head's role spans less its SPEAKERs made of closed-class words only (``closed_class_only``).
+
+    The head sometimes tags a sentence-opening adverb SPEAKER (``هنوز مشخص نیست ... اگرچه یکی از منابع گفت
+    که``): that word mentions nobody, and without it the linker finds the cue's subject. Applied to the
+    model's tags only (``Tagger``): the rule annotator's output, and so the silver data and the baseline, stay
+    as they were measured.
+    """
+    def mentions_nobody(r: dict) -> bool:
+        s, e = trim_span(text, int(r["start"]), int(r["end"]), "SPEAKER")  # as link_quotes reads it: "هنوز:"
+        return closed_class_only(text[s:e])
+
+    return [r for r in roles if not (r["label"] == "SPEAKER" and mentions_nobody(r))]
 
 
 def find_speaker(text: str, q: dict, cue: dict | None, speakers: list[dict], quotes: list[dict]) -> dict | None:

@@ -27,8 +27,8 @@ from .quote_interviews import interview_answers, interviewee
 from .quote_speakers import find_speaker, subject_of_cue, whole_entities, with_determiner
 from .quote_text import (ANAPHORIC, CLOSE_MARKS, MARK_PAIRS, MARKS, OPEN_MARKS, ORG_HEADS, PERSON_HEADS,
                          PRONOUNS, _SENTENCE_END, _SPACES, EntityRef, Quote, Span, _bare, _overlap, _strip,
-                         closed_class_only, crosses_sentence, description_type, fold, is_anonymous, is_pronoun,
-                         make_span, looks_like_clause, paragraph_bounds, trim_span)
+                         crosses_sentence, description_type, fold, is_anonymous, is_pronoun, make_span,
+                         looks_like_clause, paragraph_bounds, trim_span)
 
 
 #: Reported content is a clause: a shorter QUOTE piece is tagging noise (no gold quote has fewer than 4
@@ -173,21 +173,6 @@ def _find_cue(text: str, q: dict, cues: list[dict], quotes: list[dict]) -> dict 
     return min(cands, key=lambda t: t[:3])[3] if cands else None
 
 
-def drop_non_mentions(text: str, roles: Iterable[dict]) -> list[dict]:
-    """The quote head's role spans less its SPEAKERs made of closed-class words only (``closed_class_only``).
-
-    The head sometimes tags a sentence-opening adverb SPEAKER (``هنوز مشخص نیست ... اگرچه یکی از منابع گفت
-    که``): that word mentions nobody, and without it the linker finds the cue's subject. Applied to the
-    model's tags only (``Tagger``): the rule annotator's output, and so the silver data and the baseline, stay
-    as they were measured.
-    """
-    def mentions_nobody(r: dict) -> bool:
-        s, e = trim_span(text, int(r["start"]), int(r["end"]), "SPEAKER")  # as link_quotes reads it: "هنوز:"
-        return closed_class_only(text[s:e])
-
-    return [r for r in roles if not (r["label"] == "SPEAKER" and mentions_nobody(r))]
-
-
 def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list) -> EntityRef | None:
     """The named entity a speaker mention stands for (see the module docstring)."""
     s = sp["text"]
@@ -198,12 +183,12 @@ def _entity_for_speaker(text: str, sp: dict, entities: list[dict], history: list
     # "وی، رئیس پیشین فدراسیون فوتبال": a pronoun with a title in apposition is the pronoun, not the title's ORG.
     pronoun = is_pronoun(s) or bool(comma and is_pronoun(s[:comma.start()]))
     overlapping = [] if pronoun else [e for e in entities if _overlap(e, sp) > 0]
-    if (overlapping and comma and w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC and w[0] not in PRONOUNS
+    if (comma and w and w[0] not in PERSON_HEADS and w[0] not in ANAPHORIC and w[0] not in PRONOUNS
             and all(e["start"] > sp["start"] + comma.start() and e["type"] != "PER" for e in overlapping)):
-        # "«آنا کلی»، معاون سخنگوی کاخ سفید" with only the White House tagged: the mention is the leading name
-        # NER missed, and the organisation in the title after the comma is not the speaker. A person NER found
-        # after the comma is the name ("ولیعهد سعودی، محمد بن سلمان"): the general rule below takes it.
-        return _name_part(text, sp, "ORG" if w[0] in ORG_HEADS else "PER")
+        # "«آنا کلی»، معاون سخنگوی کاخ سفید" with only the White House tagged: the organisation in the title after
+        # the comma is not whom the mention names, so it is read as a mention NER found nothing in (below: the
+        # leading name). A person NER found after the comma is the name ("ولیعهد سعودی، محمد بن سلمان").
+        overlapping = []
     if overlapping:  # the name inside the mention; PER before ORG before LOC
         rank = {"PER": 0, "ORG": 1}
         return _ent(text, min(overlapping, key=lambda e: (rank.get(e["type"], 2), -_overlap(e, sp), e["start"])))
@@ -485,4 +470,4 @@ def quotes_to_record(record_id: str, source: str, split: str, text: str, quotes:
 
 __all__ = ["QUOTE_SOURCES", "Span", "EntityRef", "Quote", "OPEN_MARKS", "CLOSE_MARKS", "PRONOUNS", "ORG_HEADS", "PERSON_HEADS", "fold",
            "make_span", "paragraph_bounds", "crosses_sentence", "trim_span", "is_pronoun", "is_anonymous",
-           "description_type", "relocate", "drop_non_mentions", "link_quotes", "quotes_to_record"]
+           "description_type", "relocate", "link_quotes", "quotes_to_record"]

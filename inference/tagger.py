@@ -257,7 +257,8 @@ class Tagger:
                 "quotes": [],
             }
             if self.quote_source == "model":
-                from .quotes import drop_non_mentions, link_quotes
+                from .quote_speakers import drop_non_mentions
+                from .quotes import link_quotes
 
                 result["_quote_roles"] = roles
                 result["quotes"] = link_quotes(text, drop_non_mentions(text, roles), entities, sentences,

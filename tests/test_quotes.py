@@ -2,9 +2,10 @@
 
 import pytest
 
+from parstag.inference.quote_speakers import drop_non_mentions
 from parstag.inference.quote_text import closed_class_only, looks_like_clause
-from parstag.inference.quotes import (description_type, drop_non_mentions, is_anonymous, is_pronoun, link_quotes,
-                                      quotes_to_record, trim_span)
+from parstag.inference.quotes import (description_type, is_anonymous, is_pronoun, link_quotes, quotes_to_record,
+                                      trim_span)
 from parstag.training.quote_eval import record_to_quotes
 
 
