@@ -30,7 +30,7 @@ FIX = ROOT / "tests" / "fixtures" / "train_tiny"
 CONFIG = f"""
 model:
   from_scratch: {{tokenizer: {ROOT / "data/tokenizers/parsbert-v1"}, hidden_size: 32, num_layers: 2, num_heads: 2,
-                 intermediate_size: 64, max_position: 64}}
+                 intermediate_size: 64, max_position: 64{{mlm}}}}
 data:
   corpora:
     - {{name: tiny, reader: conll, train: {FIX / "train.txt"}, dev: {FIX / "dev.txt"}, test: null,
@@ -44,11 +44,12 @@ def _weights(directory: Path) -> dict[str, torch.Tensor]:
     return load_file(str(directory / "model.safetensors"))
 
 
-def test_killed_run_resumes_to_the_same_result(tmp_path):
+@pytest.mark.parametrize("mlm", ["", ", mlm: {epochs: 2, batch_size: 8}"], ids=["scratch", "mlm-pretrained"])
+def test_killed_run_resumes_to_the_same_result(tmp_path, mlm):
     from parstag.training.trainer import train
 
     config = tmp_path / "tiny.yaml"
-    config.write_text(CONFIG, encoding="utf-8")
+    config.write_text(CONFIG.replace("{mlm}", mlm), encoding="utf-8")
     straight, killed = tmp_path / "straight", tmp_path / "killed"
 
     # 1. the reference: one uninterrupted run (18 steps: 6 per epoch)
@@ -67,9 +68,14 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     with pytest.raises(ValueError, match=r"refusing to resume .*step-8.*optim\.lr: 0\.005 -> 0\.001"):
         train(load_config(config, [f"output_dir={killed}", "optim.lr=1e-3"]), resume=True)
 
-    # 4. resume: continues at step 9 (mid-epoch: the sampler skips the 2 batches already used)
+    # 4. resume: continues at step 9 (mid-epoch: the sampler skips the 2 batches already used); with
+    # pretraining, the weights come from the checkpoint: the masked-LM stage is not run again
+    pretrained = killed / "pretrained" / "model.safetensors"
+    stamp = pretrained.stat().st_mtime_ns if mlm else None
     resumed = train(load_config(config, [f"output_dir={killed}"]), resume=True)
     assert resumed["steps"] == 18 and resumed["best_step"] == reference["best_step"]
+    if mlm:
+        assert resumed["pretrain"] == reference["pretrain"] and pretrained.stat().st_mtime_ns == stamp
     assert resumed["best_dev_f1"] == reference["best_dev_f1"]
     h_ref = json.loads((straight / "history.json").read_text(encoding="utf-8"))
     h_res = json.loads((killed / "history.json").read_text(encoding="utf-8"))

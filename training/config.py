@@ -34,6 +34,16 @@ def _f(default: Any = dataclasses.MISSING, help: str = "", *, choices=None, min=
 
 
 @dataclass
+class MlmConfig:
+    epochs: float = _f(4.0, "passes over the run's distinct training sentences", min=0.0)
+    batch_size: int = _f(64, "sentences per batch", min=1)
+    lr: float = _f(5e-4, "peak learning rate (linear decay after warm-up)", min=0.0)
+    warmup_ratio: float = _f(0.06, "warm-up as a fraction of the steps", min=0.0, max=1.0)
+    mask_probability: float = _f(0.15, "share of the pieces predicted (80% [MASK], 10% random, 10% kept)",
+                                 min=0.0, max=1.0)
+
+
+@dataclass
 class FromScratchConfig:
     tokenizer: str = _f("data/tokenizers/parsbert-v1", "tokenizer directory (its vocabulary sizes the embeddings)")
     hidden_size: int = _f(256, "hidden size of the encoder", min=8)
@@ -42,6 +52,8 @@ class FromScratchConfig:
     intermediate_size: int = _f(1024, "feed-forward size", min=8)
     max_position: int = _f(512, "maximum position embeddings (>= optim.max_length)", min=8)
     dropout: float = _f(0.1, "hidden and attention dropout", min=0.0)
+    mlm: MlmConfig | None = _f(None, "first pretrain the encoder with masked LM on the run's own training text "
+                                     "(written to output_dir/pretrained); null: fine-tune from random weights")
 
 
 @dataclass
@@ -312,6 +324,9 @@ def _validate(cfg: TrainConfig, source: str) -> None:
             raise err("model.from_scratch.num_heads", f"must divide hidden_size ({scratch.hidden_size})")
         if scratch.max_position < cfg.optim.max_length:
             raise err("model.from_scratch.max_position", f"must be >= optim.max_length ({cfg.optim.max_length})")
+        for key in ("epochs", "mask_probability"):
+            if scratch.mlm is not None and getattr(scratch.mlm, key) <= 0:
+                raise err(f"model.from_scratch.mlm.{key}", "must be > 0 (or no pretraining: mlm: null)")
     if cfg.optim.max_steps is None and cfg.optim.epochs <= 0:
         raise err("optim.epochs", "must be > 0 unless optim.max_steps is set")
     if cfg.eval.strategy == "steps" and not cfg.eval.every_steps:
