@@ -35,8 +35,12 @@ def test_mask_batch_predicts_only_real_pieces_and_mostly_hides_them():
     assert masked.tolist() == real  # every real piece, never [CLS]/[SEP]/padding
     assert labels[0, : len(seqs[0])].tolist() == seqs[0] and attention.sum().item() == sum(map(len, seqs))
     assert (inputs[~masked] == labels[~masked]).all()  # what is not predicted is shown as it is
-    hidden = (inputs[masked] == tok.mask_token_id).float().mean().item()
-    assert 0.5 < hidden < 1.0  # 80% [MASK] in expectation, the rest random or kept
+    big = [seqs[0]] * 400
+    b_inputs, _, b_labels, b_masked = mask_batch(big, tok, 1.0, torch.Generator().manual_seed(1))
+    shown = b_inputs[b_masked]
+    as_mask = (shown == tok.mask_token_id).float().mean().item()
+    kept = (shown == b_labels[b_masked]).float().mean().item()
+    assert abs(as_mask - 0.8) < 0.02 and abs(kept - 0.1) < 0.02  # 80% [MASK], 10% kept (the rest random)
     again = mask_batch(seqs, tok, 1.0, torch.Generator().manual_seed(0))
     assert torch.equal(again[0], inputs)  # seeded: a rerun masks the same pieces
     assert not mask_batch(seqs, tok, 0.0, torch.Generator().manual_seed(0))[3].any()
@@ -72,6 +76,14 @@ def test_pretraining_learns_and_the_fine_tuned_model_starts_from_it(tmp_path):
     a, b = load_file(str(tmp_path / "run/model/model.safetensors")), load_file(str(tmp_path / "other/model/model.safetensors"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
+    # The fine-tuning model is built on every pretrained encoder tensor.
+    from parstag.training.trainer import build_model
+
+    pre_w = load_file(str(pre / "model.safetensors"))
+    built = build_model(tiny_config(tmp_path, MLM), tokenizer(), ["O", "B-PER", "I-PER"], None, init_from=pre).state_dict()
+    encoder = [k for k in pre_w if k.startswith("bert.")]
+    assert encoder and all(torch.equal(pre_w[k], built[k]) for k in encoder)
+
     # ... and a run without pretraining ends elsewhere.
     plain = train(tiny_config(tmp_path, f"output_dir={tmp_path / 'plain'}", "optim.epochs=2"))
     assert "pretrain" not in plain
@@ -86,3 +98,35 @@ def test_mlm_config_is_checked(tmp_path, bad):
 
     with pytest.raises(ConfigError, match="model.from_scratch.mlm"):
         tiny_config(tmp_path, bad)
+
+
+def test_pretraining_reads_the_training_sentences_only(tmp_path, monkeypatch):
+    import parstag.training.pretrain as pretrain
+    from parstag.training.trainer import train
+    from test_training import FIX, corpus
+
+    seen = []
+    real = pretrain.pretrain_mlm
+
+    def spy(cfg, tok, norm, word_lists, directory, device):
+        words = [list(w) for w in word_lists]
+        seen.extend(words)
+        return real(cfg, tok, norm, words, directory, device)
+
+    monkeypatch.setattr(pretrain, "pretrain_mlm", spy)
+    train(tiny_config(tmp_path, MLM, "optim.epochs=1", corpora=[corpus("tiny", "train.txt", "dev.txt")]))
+
+    def sentences(name):
+        blocks = (FIX / name).read_text(encoding="utf-8").strip().split("\n\n")
+        return {tuple(line.split()[0] for line in b.splitlines() if line.strip()) for b in blocks}
+
+    train_s, dev_s = sentences("train.txt"), sentences("dev.txt")
+    assert {tuple(w) for w in seen} == train_s and dev_s - train_s
+
+
+def test_text_with_nothing_to_predict_is_a_clear_error(tmp_path):
+    from parstag.training.pretrain import pretrain_mlm
+
+    cfg = tiny_config(tmp_path, MLM)
+    with pytest.raises(ValueError, match="no piece to predict"):
+        pretrain_mlm(cfg, tokenizer(), _normalizer(), [["\u2063\u2063"]] * 3, tmp_path / "pre", "cpu")

@@ -324,8 +324,8 @@ def _validate(cfg: TrainConfig, source: str) -> None:
             raise err("model.from_scratch.num_heads", f"must divide hidden_size ({scratch.hidden_size})")
         if scratch.max_position < cfg.optim.max_length:
             raise err("model.from_scratch.max_position", f"must be >= optim.max_length ({cfg.optim.max_length})")
-        for key in ("epochs", "mask_probability"):
-            if scratch.mlm is not None and getattr(scratch.mlm, key) <= 0:
+        for key in ("epochs", "mask_probability", "lr") if scratch.mlm is not None else ():
+            if getattr(scratch.mlm, key) <= 0:
                 raise err(f"model.from_scratch.mlm.{key}", "must be > 0 (or no pretraining: mlm: null)")
     if cfg.optim.max_steps is None and cfg.optim.epochs <= 0:
         raise err("optim.epochs", "must be > 0 unless optim.max_steps is set")

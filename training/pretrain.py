@@ -68,7 +68,9 @@ def mask_batch(seqs: Sequence[Sequence[int]], tokenizer, probability: float, gen
 
 def pretrain_mlm(cfg, tokenizer, normalizer, word_lists: Iterable[Sequence[str]], directory: Path, device) -> dict:
     """Pretrain the from-scratch encoder of ``cfg`` on ``word_lists`` and save it to ``directory``
-    (written under a temporary name, then renamed). Returns a summary (sentences, steps, final loss)."""
+    (written under a temporary name, then renamed). Returns a summary: sentences, pieces, steps, the first
+    step's loss and the running average (0.98) of the loss at the end.  Runs on the main process only: under
+    several processes the others wait for it (mind the process group's timeout on long pretraining)."""
     from tqdm.auto import tqdm
     from transformers import BertConfig, BertForMaskedLM, get_scheduler
 
@@ -77,6 +79,10 @@ def pretrain_mlm(cfg, tokenizer, normalizer, word_lists: Iterable[Sequence[str]]
 
     s, mlm, seed = cfg.model.from_scratch, cfg.model.from_scratch.mlm, cfg.optim.seed
     seqs = mlm_sentences(word_lists, tokenizer, normalizer, cfg.optim.max_length)
+    special = set(tokenizer.all_special_ids)
+    if not any(piece not in special for seq in seqs for piece in seq):
+        raise ValueError("masked-LM pretraining: the training text has no piece to predict (no sentence, or only "
+                         "special pieces such as [UNK])")
     torch.manual_seed(seed)
     config = BertConfig(
         vocab_size=len(tokenizer), hidden_size=s.hidden_size, num_hidden_layers=s.num_layers,
@@ -98,6 +104,7 @@ def pretrain_mlm(cfg, tokenizer, normalizer, word_lists: Iterable[Sequence[str]]
     step, epoch, smoothed, first = 0, 0, float("nan"), float("nan")
     while step < steps:
         sampler.epoch = epoch
+        at_start = step
         for idx in sampler:
             inputs, attention, labels, masked = mask_batch([seqs[i] for i in idx], tokenizer, mlm.mask_probability, generator)
             if not masked.any():  # a batch of very short sentences drew no piece: nothing to learn from
@@ -123,6 +130,8 @@ def pretrain_mlm(cfg, tokenizer, normalizer, word_lists: Iterable[Sequence[str]]
                 log.info("pretrain step %d/%d: masked-LM loss %.4f", step, steps, smoothed)
             if step >= steps:
                 break
+        if step == at_start:  # cannot happen while some piece is maskable, unless mask_probability is tiny
+            raise ValueError(f"masked-LM pretraining: epoch {epoch} drew no piece to predict; raise mask_probability")
         epoch += 1
     bar.close()
     summary = {"sentences": len(seqs), "pieces": sum(map(len, seqs)), "steps": steps, "first_loss": first, "loss": smoothed}
