@@ -10,6 +10,7 @@ get the umask's permissions like any other file (mkstemp makes them 0600).
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -34,3 +35,25 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def fresh_tmp_dir(directory: str | Path) -> Path:
+    """``directory`` + ``.tmp``, emptied: where a directory (a saved model) is written before :func:`replace_dir`."""
+    tmp = Path(directory).with_name(Path(directory).name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    return tmp
+
+
+def replace_dir(tmp: str | Path, directory: str | Path) -> None:
+    """Put the complete directory ``tmp`` in the place of ``directory``."""
+    # Swap, never delete first: a crash at any point leaves a complete directory (old or new) on disk.
+    directory = Path(directory)
+    old = directory.with_name(directory.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if directory.exists():
+        directory.rename(old)
+    Path(tmp).rename(directory)
+    if old.exists():
+        shutil.rmtree(old)

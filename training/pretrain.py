@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from parstag.inference.fileio import write_text_atomic
+from parstag.inference.fileio import fresh_tmp_dir, replace_dir, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -72,25 +72,19 @@ def pretrain_mlm(cfg, tokenizer, normalizer, word_lists: Iterable[Sequence[str]]
     step's loss and the running average (0.98) of the loss at the end.  Runs on the main process only: under
     several processes the others wait for it (mind the process group's timeout on long pretraining)."""
     from tqdm.auto import tqdm
-    from transformers import BertConfig, BertForMaskedLM, get_scheduler
+    from transformers import BertForMaskedLM, get_scheduler
 
     from .data import LengthGroupedBatchSampler
-    from .trainer import fresh_tmp_dir, make_optimizer, replace_dir
+    from .trainer import make_optimizer, scratch_config
 
-    s, mlm, seed = cfg.model.from_scratch, cfg.model.from_scratch.mlm, cfg.optim.seed
+    mlm, seed = cfg.model.from_scratch.mlm, cfg.optim.seed
     seqs = mlm_sentences(word_lists, tokenizer, normalizer, cfg.optim.max_length)
     special = set(tokenizer.all_special_ids)
     if not any(piece not in special for seq in seqs for piece in seq):
         raise ValueError("masked-LM pretraining: the training text has no piece to predict (no sentence, or only "
                          "special pieces such as [UNK])")
     torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=len(tokenizer), hidden_size=s.hidden_size, num_hidden_layers=s.num_layers,
-        num_attention_heads=s.num_heads, intermediate_size=s.intermediate_size,
-        max_position_embeddings=s.max_position, hidden_dropout_prob=s.dropout,
-        attention_probs_dropout_prob=s.dropout, pad_token_id=tokenizer.pad_token_id,
-    )  # fmt: skip
-    model = BertForMaskedLM(config).to(device)
+    model = BertForMaskedLM(scratch_config(cfg.model.from_scratch, tokenizer)).to(device)
     optimizer = make_optimizer(model, cfg, lr=mlm.lr)
     sampler = LengthGroupedBatchSampler([len(x) for x in seqs], mlm.batch_size, seed=seed)
     steps = math.ceil(mlm.epochs * len(sampler))

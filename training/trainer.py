@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import yaml
 
-from parstag.inference.fileio import write_text_atomic
+from parstag.inference.fileio import fresh_tmp_dir, replace_dir, write_text_atomic
 from parstag.inference.labels import QUOTE_ROLES, bio_labels
 
 from . import callbacks as cb
@@ -56,27 +56,34 @@ def build_model(cfg: TrainConfig, tokenizer, ner_labels: list[str], quote_labels
                 init_from: Path | None = None):
     """The model to fine-tune: from ``cfg.model.model_name_or_path``, or from scratch; a from-scratch model
     pretrained by ``pretrain.pretrain_mlm`` is loaded from that checkpoint (``init_from``) like a hub model."""
-    from transformers import AutoConfig, BertConfig
+    from transformers import AutoConfig
 
     from parstag.inference.modeling import ParstagForTokenClassification
 
     labels = {"id2label": dict(enumerate(ner_labels)), "label2id": {lab: i for i, lab in enumerate(ner_labels)}}
-    s = cfg.model.from_scratch
     if init_from is not None:
         config = AutoConfig.from_pretrained(init_from, **labels)
         return ParstagForTokenClassification.from_pretrained(init_from, config=_with_settings(config, cfg, quote_labels),
                                                              use_safetensors=True)  # fmt: skip
-    if s is not None:
-        config = BertConfig(
-            vocab_size=len(tokenizer), hidden_size=s.hidden_size, num_hidden_layers=s.num_layers,
-            num_attention_heads=s.num_heads, intermediate_size=s.intermediate_size,
-            max_position_embeddings=s.max_position, hidden_dropout_prob=s.dropout,
-            attention_probs_dropout_prob=s.dropout, pad_token_id=tokenizer.pad_token_id, **labels,
-        )  # fmt: skip
+    if cfg.model.from_scratch is not None:
+        config = scratch_config(cfg.model.from_scratch, tokenizer, **labels)
         return ParstagForTokenClassification(_with_settings(config, cfg, quote_labels))
     config = AutoConfig.from_pretrained(cfg.model.model_name_or_path, **labels)
     return ParstagForTokenClassification.from_pretrained(cfg.model.model_name_or_path,
                                                          config=_with_settings(config, cfg, quote_labels))
+
+
+def scratch_config(s, tokenizer, **extra):
+    """The ``BertConfig`` of a from-scratch encoder (``model.from_scratch``), sized by the tokenizer's vocabulary;
+    the same for masked-LM pretraining (``pretrain.py``) and fine-tuning."""
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=len(tokenizer), hidden_size=s.hidden_size, num_hidden_layers=s.num_layers,
+        num_attention_heads=s.num_heads, intermediate_size=s.intermediate_size,
+        max_position_embeddings=s.max_position, hidden_dropout_prob=s.dropout,
+        attention_probs_dropout_prob=s.dropout, pad_token_id=tokenizer.pad_token_id, **extra,
+    )  # fmt: skip
 
 
 def _with_settings(config, cfg: TrainConfig, quote_labels: list[str] | None):
@@ -95,10 +102,11 @@ def make_optimizer(model, cfg: TrainConfig, lr: float | None = None) -> torch.op
         if p.requires_grad:
             (no_decay if p.ndim < 2 or "LayerNorm" in name else decay).append(p)
     groups = [{"params": decay, "weight_decay": cfg.optim.weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+    lr = cfg.optim.lr if lr is None else lr  # pretraining has its own rate
     try:  # the fused kernel: ~8x faster steps on CPU over a 100k-row embedding (torch >= 2.4)
-        return torch.optim.AdamW(groups, lr=cfg.optim.lr if lr is None else lr, eps=cfg.optim.adam_epsilon, fused=True)
+        return torch.optim.AdamW(groups, lr=lr, eps=cfg.optim.adam_epsilon, fused=True)
     except (RuntimeError, TypeError, ValueError):
-        return torch.optim.AdamW(groups, lr=cfg.optim.lr if lr is None else lr, eps=cfg.optim.adam_epsilon, foreach=True)
+        return torch.optim.AdamW(groups, lr=lr, eps=cfg.optim.adam_epsilon, foreach=True)
 
 
 def save_model(model, tokenizer, directory: Path, cfg: TrainConfig) -> None:
@@ -110,28 +118,6 @@ def save_model(model, tokenizer, directory: Path, cfg: TrainConfig) -> None:
     tokenizer.save_pretrained(tmp)
     cfg.save(tmp / "training_config.yaml")
     replace_dir(tmp, directory)
-
-
-def fresh_tmp_dir(directory: Path) -> Path:
-    """``directory`` + ``.tmp``, emptied: where a directory is written before :func:`replace_dir`."""
-    tmp = Path(directory).with_name(Path(directory).name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    return tmp
-
-
-def replace_dir(tmp: Path, directory: Path) -> None:
-    """Put the complete directory ``tmp`` in the place of ``directory``."""
-    # Swap, never delete first: a crash at any point leaves a complete directory (old or new) on disk.
-    directory = Path(directory)
-    old = directory.with_name(directory.name + ".old")
-    if old.exists():
-        shutil.rmtree(old)
-    if directory.exists():
-        directory.rename(old)
-    tmp.rename(directory)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 class Loop:
